@@ -1,0 +1,120 @@
+"""One settings object, in groups, read from defaults, the environment (RAG_GROUP__FIELD) and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX = PROJECT_ROOT / "index" / "default"
+SAMPLE_CORPUS = PROJECT_ROOT / "corpus" / "sample"
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ChunkSettings(_Group):
+    # all-MiniLM-L6-v2 reads 256 word pieces; 200 leaves room for the title/date header
+    # and [CLS]/[SEP]. The chunking study in eval/ picks size and overlap.
+    max_tokens: int = Field(200, ge=16, le=2048)
+    overlap_sentences: int = Field(1, ge=0, le=5)
+    model_max_tokens: int = Field(256, ge=32)  # hard limit of the embedder, header included
+    header_tokens: int = Field(40, ge=0)  # budget reserved for the embedded header
+
+
+class EmbeddingSettings(_Group):
+    model: str = "all-MiniLM-L6-v2"  # name, hub id or local path of a sentence-transformers model
+    backend: Literal["auto", "onnx-int8", "onnx", "torch"] = "auto"
+    batch_size: int = Field(32, ge=1)
+    cache_dir: str = str(PROJECT_ROOT / "cache" / "models")
+
+
+class IndexSettings(_Group):
+    kind: Literal["auto", "flat", "hnsw"] = "auto"
+    hnsw_threshold: int = Field(50_000, ge=0)  # exact search stays fast up to here
+
+
+class RetrievalSettings(_Group):
+    mode: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    k: int = Field(8, ge=1, le=200)
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    candidates: int = Field(100, ge=1)  # per retriever, before fusion
+    collapse_duplicates: bool = True
+    mmr: bool = False
+    mmr_lambda: float = Field(0.7, ge=0.0, le=1.0)
+    time_aware: bool = True
+    reranker: str | None = None  # cross-encoder name or local path; None disables reranking
+    rerank_top: int = Field(30, ge=1)
+
+
+class AnswerSettings(_Group):
+    answerer: Literal["extractive", "llm"] = "extractive"
+    max_sentences: int = Field(4, ge=1, le=20)
+    min_support: float = Field(0.35, ge=0.0, le=1.0)  # calibrated refusal threshold
+    context_tokens: int = Field(3000, ge=256)
+
+
+class LLMSettings(_Group):
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    timeout_s: float = Field(30.0, gt=0)
+    temperature: float = Field(0.1, ge=0.0, le=2.0)
+
+
+class UISettings(_Group):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    auth: str | None = None  # "user:pass"
+
+
+class Settings(_Group):
+    chunking: ChunkSettings = ChunkSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+    ui: UISettings = UISettings()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then RAG_GROUP__FIELD variables, then keyword overrides {group: {field: v}}.
+
+        The OpenAI-style variables OPENAI_BASE_URL / OPENAI_API_KEY fill the LLM group too.
+        """
+        env = os.environ if environ is None else environ
+        data: dict[str, dict[str, Any]] = {}
+        for key, value in env.items():
+            if not key.startswith("RAG_") or "__" not in key:
+                continue
+            group, _, name = key[4:].lower().partition("__")
+            data.setdefault(group, {})[name] = value
+        for key, name in (("OPENAI_BASE_URL", "base_url"), ("OPENAI_API_KEY", "api_key")):
+            if key in env:
+                data.setdefault("llm", {}).setdefault(name, env[key])
+        for group, values in overrides.items():
+            data.setdefault(group, {}).update({k: v for k, v in values.items() if v is not None})
+        try:
+            return cls.model_validate(data)
+        except Exception as exc:  # pydantic's message names the field and the problem
+            raise SettingsError(f"Invalid settings: {exc}") from exc
+
+    def fingerprint(self, *groups: str) -> str:
+        """A short hash of the named groups (all when none), stored with indexes and results."""
+        dump = self.model_dump()
+        if groups:
+            dump = {g: dump[g] for g in groups}
+        dump.get("llm", {}).pop("api_key", None)
+        blob = json.dumps(dump, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
