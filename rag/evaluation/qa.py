@@ -1,0 +1,81 @@
+"""Read a QA file for the user's own index: JSON Lines with a question and gold ids and/or answer strings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.errors import EvalInputError
+from rag.evaluation.beir import file_hash, iter_jsonl
+
+_HELP = (
+    'Each line is a JSON object like {"question": "...", "gold_article_ids": ["..."], '
+    '"gold_passage_ids": ["..."], "answers": ["..."]} with a question and at least one of the other three.'
+)
+_GOLD_FIELDS = ("gold_article_ids", "gold_passage_ids", "answers")
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    question: str
+    gold_article_ids: tuple[str, ...] = ()
+    gold_passage_ids: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()  # strings a relevant passage must contain (case and spacing ignored)
+
+
+def _strings(path: Path, lineno: int, obj: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = obj.get(name, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int) and str(v).strip() for v in value):
+        raise EvalInputError(f"{path}:{lineno}: '{name}' must be a list of non-empty strings.", help=_HELP)
+    return tuple(str(v) for v in value)
+
+
+def load_qa(path: str | Path) -> list[QAItem]:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise EvalInputError(f"{path} not found.", help="Pass a JSON Lines QA file to --qa.")
+    items: list[QAItem] = []
+    seen: set[str] = set()
+    for lineno, obj in iter_jsonl(path):
+        question = obj.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise EvalInputError(f"{path}:{lineno}: missing 'question'.", help=_HELP)
+        unknown = sorted(set(obj) - {"id", "question", *_GOLD_FIELDS})
+        if unknown:
+            raise EvalInputError(f"{path}:{lineno}: unknown field(s) {unknown}.", help=_HELP)
+        gold = {name: _strings(path, lineno, obj, name) for name in _GOLD_FIELDS}
+        if not any(gold.values()):
+            raise EvalInputError(f"{path}:{lineno}: nothing to score against.", help=_HELP)
+        qid = str(obj.get("id") or f"q{lineno}")
+        if qid in seen:
+            raise EvalInputError(
+                f"{path}:{lineno}: duplicate id {qid!r}.", help="Give every question its own id."
+            )
+        seen.add(qid)
+        items.append(QAItem(qid, question.strip(), **gold))
+    if not items:
+        raise EvalInputError(f"{path}: no questions found.", help=_HELP)
+    return items
+
+
+def qa_fingerprint(path: str | Path) -> str:
+    return file_hash(Path(path))
+
+
+def _norm(text: str) -> str:
+    # Curly quotes and runs of whitespace differ between sources and passages; the words are what count.
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
+    """>>> contains_answer("Some 12,500 of the  30,000", ("12,500 of the 30,000",))
+    True
+    """
+    hay = _norm(text)
+    return any(_norm(a) in hay for a in answers)
