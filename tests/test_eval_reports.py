@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag.cli import main
+from rag.errors import EvalInputError
 from rag.evaluation.metrics import evaluate_run, latency_summary, ranked_run, recall_curve
 from rag.evaluation.report import EvalReport, ModeScores, compare, load_report, write_report
-from rag.errors import EvalInputError
 
 QRELS = {"q1": {"d1": 1, "d2": 1}, "q2": {"d3": 1}}
 RUN = ranked_run({"q1": ["d1", "dx", "d2"], "q2": ["dx", "d3"]})
