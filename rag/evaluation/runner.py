@@ -89,9 +89,10 @@ def _also_in_articles(retriever: Any, runs: Iterable[list[Hit]]) -> dict[str, st
     ids = {p for hits in runs for h in hits for p in h.also_in}
     out = {}
     for pid in ids:
-        passage = retriever.store.passage(pid)
-        if passage is not None:
-            out[pid] = passage.article_id
+        try:
+            out[pid] = retriever.store.passage(pid).article_id
+        except KeyError:  # a copy dropped by an incremental rebuild: nothing to credit
+            continue
     return out
 
 
@@ -286,7 +287,7 @@ def evaluate_qa(
         "split": "all (QA file)",
         "fingerprint": fingerprint,
         "n_queries": len(items),
-        "n_docs": retriever.store.stats().get("articles", "?") if hasattr(retriever.store, "stats") else "?",
+        "n_docs": retriever.store.stats().get("articles", "?"),
     }
     st = stamp(settings, retriever, index_dir)
     return EvalReport("qa", ds, st, public_settings(settings), k, scores, notes, answer)
