@@ -1,0 +1,142 @@
+"""Chunking study: sweep passage size and sentence overlap on SciFact (test) and the sample-corpus QA file.
+
+Each configuration gets its own index (kept under index/, keyed by the chunk settings, so a re-run
+only re-scores). To stay within minutes on 2 cores the SciFact part uses a fixed corpus subset: every
+document judged for the test queries plus a seeded random sample of the rest (--docs). The absolute
+numbers are therefore higher than on the full corpus; the comparison between configurations is the point.
+
+    .venv/bin/python eval/chunking_study.py            # writes eval/results/chunking_study.{md,json}
+    .venv/bin/python eval/chunking_study.py --docs 800 --sizes 128,200 --overlaps 0,1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.evaluation.beir import iter_jsonl, load_beir  # noqa: E402
+from rag.evaluation.qa import load_qa, qa_fingerprint  # noqa: E402
+from rag.evaluation.runner import evaluate_beir, evaluate_qa  # noqa: E402
+from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
+
+SCIFACT = Path("/work/shared/data/beir-scifact")
+SAMPLE_QA = ROOT / "eval" / "sample_qa.jsonl"
+WORK = ROOT / "index" / "chunking-study"
+RESULTS = ROOT / "eval" / "results"
+
+
+def subset_beir(src: Path, dst: Path, n_docs: int, split: str, seed: int = 13) -> Path:
+    """A BEIR folder with the judged docs of `split` plus seeded random others, `n_docs` in all."""
+    full = load_beir(src, split)
+    judged = {d for docs in full.qrels.values() for d in docs}
+    records = [obj for _, obj in iter_jsonl(src / "corpus.jsonl")]
+    others = [r for r in records if str(r["_id"]) not in judged]
+    keep_ids = judged | {
+        str(r["_id"]) for r in random.Random(seed).sample(others, max(0, n_docs - len(judged)))
+    }
+    (dst / "qrels").mkdir(parents=True, exist_ok=True)
+    with (dst / "corpus.jsonl").open("w", encoding="utf-8") as fh:
+        for r in records:  # file order, so the subset (and its fingerprint) is the same every run
+            if str(r["_id"]) in keep_ids:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    shutil.copy(src / "queries.jsonl", dst / "queries.jsonl")
+    shutil.copy(src / "qrels" / f"{split}.tsv", dst / "qrels" / f"{split}.tsv")
+    return dst
+
+
+def sample_index(settings: Settings, tag: str) -> Path:
+    from rag.indexer import build_index
+
+    index_dir = WORK / f"sample-{tag}"
+    build_index([SAMPLE_CORPUS], index_dir, settings)  # incremental: a no-op when already built
+    return index_dir
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="64,128,200")
+    ap.add_argument("--overlaps", default="0,1,2")
+    ap.add_argument("--docs", type=int, default=1500, help="SciFact corpus subset size (0 = full corpus)")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--modes", default="bm25,dense,hybrid")
+    ap.add_argument("--out", type=Path, default=RESULTS / "chunking_study")
+    args = ap.parse_args()
+    modes = args.modes.split(",")
+    if args.docs:
+        data = subset_beir(SCIFACT, WORK / f"scifact-{args.docs}", args.docs, args.split)
+    else:
+        data = SCIFACT
+    dataset = load_beir(data, args.split)
+    qa_items = load_qa(SAMPLE_QA)
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        for overlap in [int(o) for o in args.overlaps.split(",")]:
+            settings = Settings.from_env(chunking={"max_tokens": size, "overlap_sentences": overlap})
+            t0 = time.time()
+            beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False)
+            qa = evaluate_qa(
+                qa_items,
+                sample_index(settings, f"{size}-{overlap}"),
+                settings,
+                ["hybrid"],
+                k=3,
+                name="sample_qa",
+                fingerprint=qa_fingerprint(SAMPLE_QA),
+                answers=False,
+                progress=False,
+            )
+            from rag.store import Store
+
+            passages = Store.open(WORK / beir.stamp["index"]).stats()["passages"]
+            row = {
+                "max_tokens": size,
+                "overlap": overlap,
+                "passages": passages,
+                **{f"{m} nDCG@10": beir.modes[m].metrics["nDCG@10"] for m in modes},
+                **{f"{m} R@100": beir.modes[m].metrics["Recall@100"] for m in modes},
+                "QA answer Hits@1": qa.modes["hybrid"].extra["answer in passage Hits@1"],
+                "QA answer Hits@3": qa.modes["hybrid"].extra["answer in passage Hits@3"],
+                "seconds": round(time.time() - t0, 1),
+            }
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    write(rows, args, dataset.fingerprint, len(dataset.queries), dataset.n_docs)
+    return 0
+
+
+def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_queries: int, n_docs: int) -> None:
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(
+        json.dumps({"rows": rows, "args": vars(args) | {"out": str(out)}}, indent=2)
+    )
+    cols = list(rows[0])
+    lines = [
+        "# Chunking study",
+        "",
+        f"SciFact {args.split} split, {n_queries} queries, corpus subset of {n_docs} documents "
+        f"(fingerprint `{fingerprint}`: every judged document plus a seeded random sample), and the "
+        "sample-corpus QA file (`eval/sample_qa.jsonl`, hybrid mode: the answer string is inside "
+        "the top-1 / a top-3 passage).",
+        "",
+        "| " + " | ".join(cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
+    for r in rows:
+        lines.append(
+            "| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in r.values()) + " |"
+        )
+    lines += ["", "Command: `.venv/bin/python eval/chunking_study.py " + " ".join(sys.argv[1:]) + "`", ""]
+    out.with_suffix(".md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
