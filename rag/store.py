@@ -1,0 +1,287 @@
+"""Store stage: an index folder = FAISS vectors + SQLite passages/articles + manifest.json.
+
+Row i of the `passages` table is FAISS id i and BM25 document i (contiguous 0..N-1), so
+every retriever speaks in rows and the store turns rows back into `Passage` records.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rag.embedding import Embedder, load_embedder
+from rag.errors import IndexMismatch, IndexNotFound
+from rag.manifest import Manifest, recover
+from rag.settings import Settings
+from rag.types import Article, Filters, Passage
+
+DB, VECTORS_NPY, VECTORS_FAISS = "passages.sqlite", "vectors.npy", "vectors.faiss"
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # recall@10 >= 0.95 at 100k (eval/bench_index)
+EXACT_SUBSET = 20_000  # filtered searches over fewer rows than this are exact numpy dot products
+
+_PASSAGE_COLS = "id, article_id, text, start, end, title, author, date, source, n_tokens"
+_SCHEMA = """
+CREATE TABLE articles (row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, title TEXT, text TEXT,
+    author TEXT, date TEXT, source TEXT, url TEXT, origin TEXT, metadata TEXT, content_hash TEXT);
+CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    text TEXT, start INTEGER, end INTEGER, title TEXT, author TEXT, date TEXT, source TEXT,
+    n_tokens INTEGER, embed_hash TEXT);
+CREATE INDEX passages_article ON passages(article_id);
+CREATE INDEX passages_date ON passages(date);
+"""
+
+
+def choose_kind(kind: str, n: int, hnsw_threshold: int) -> str:
+    """auto -> exact flat search while small, HNSW above the threshold."""
+    if kind == "auto":
+        return "hnsw" if n >= hnsw_threshold else "flat"
+    return kind
+
+
+def build_faiss(vectors: np.ndarray, kind: str) -> faiss.Index:
+    dim = vectors.shape[1]
+    index: faiss.Index
+    if kind == "hnsw":
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
+    elif kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    else:
+        raise ValueError(f"Unknown index kind {kind!r}; use auto, flat or hnsw.")
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def write_store(
+    folder: Path,
+    articles: Sequence[tuple[Article, str]],
+    passages: Sequence[tuple[Passage, str]],
+    vectors: np.ndarray,
+    kind: str,
+) -> None:
+    """Write passages.sqlite, vectors.npy and vectors.faiss into `folder` (the manifest is the caller's).
+
+    `articles` pairs each article with its content hash, `passages` each passage with the
+    sha256 of its embedded text; passage order is row order.
+    """
+    if len(passages) != len(vectors):
+        raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors")
+    folder.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(folder / DB)
+    try:
+        con.executescript(_SCHEMA)
+        con.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            ((i, a.id, a.title, a.text, a.author, a.date, a.source, a.url, a.origin,
+              json.dumps(a.metadata, sort_keys=True, default=str), h) for i, (a, h) in enumerate(articles)),
+        )
+        con.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            ((i, p.id, p.article_id, p.text, p.start, p.end, p.title, p.author, p.date, p.source,
+              p.n_tokens, h) for i, (p, h) in enumerate(passages)),
+        )
+        con.commit()
+    finally:
+        con.close()
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    np.save(folder / VECTORS_NPY, vectors, allow_pickle=False)
+    faiss.write_index(build_faiss(vectors, kind), str(folder / VECTORS_FAISS))
+
+
+def _passage(row: Sequence[Any]) -> Passage:
+    return Passage(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], title=row[5],
+                   author=row[6], date=row[7], source=row[8], n_tokens=row[9])
+
+
+class Store:
+    """A read-only view of an index folder. Thread-safe: the UI searches from worker threads."""
+
+    def __init__(self, folder: Path, manifest: Manifest, settings: Settings | None) -> None:
+        self.dir = folder
+        self.manifest = manifest
+        self._settings = settings
+        self._lock = threading.Lock()
+        uri = f"file:{(folder / DB).resolve()}?mode=ro"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.index = faiss.read_index(str(folder / VECTORS_FAISS))
+        self._vectors = np.load(folder / VECTORS_NPY, mmap_mode="r", allow_pickle=False)
+        if self.index.d != manifest.dim or self.index.ntotal != manifest.passages:
+            raise IndexMismatch(
+                f"The index at {folder} is inconsistent: manifest says {manifest.passages} x {manifest.dim}, "
+                f"FAISS holds {self.index.ntotal} x {self.index.d}."
+            )
+        if hasattr(self.index, "hnsw"):
+            self.index.hnsw.efSearch = HNSW_EF_SEARCH
+
+    @classmethod
+    def open(cls, index_dir: str | Path, settings: Settings | None = None) -> Store:
+        """Open an index, refusing one built with another model than `settings` asks for."""
+        folder = Path(index_dir)
+        recover(folder)
+        manifest = Manifest.read(folder)
+        for name in (DB, VECTORS_FAISS, VECTORS_NPY):
+            if not (folder / name).is_file():
+                raise IndexNotFound(f"The index at {folder} is incomplete: {name} is missing.",
+                                    help="Rebuild it with: rag index PATH --index DIR --rebuild.")
+        if settings is not None and settings.embedding.model != manifest.model:
+            raise IndexMismatch(
+                f"The index at {folder} was built with the model {manifest.model!r}, "
+                f"but the settings ask for {settings.embedding.model!r}.",
+                help=f"Set RAG_EMBEDDING__MODEL={manifest.model}, or rebuild it with: "
+                     f"rag index PATH --index {folder} --rebuild.",
+            )
+        return cls(folder, manifest, settings)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The query embedder: the manifest's model and backend, so queries match the documents."""
+        base = (self._settings or Settings()).embedding
+        backend = self.manifest.backend if self.manifest.backend in ("torch", "onnx", "onnx-int8") else "auto"
+        emb = load_embedder(base.model_copy(update={"model": self.manifest.model, "backend": backend}))
+        if emb.dim != self.manifest.dim:
+            raise IndexMismatch(f"The model {self.manifest.model!r} gives {emb.dim}-dimensional vectors, "
+                                f"the index at {self.dir} holds {self.manifest.dim}-dimensional ones.")
+        return emb
+
+    def search(
+        self, vec: np.ndarray, k: int, allowed_rows: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-k rows by inner product; `allowed_rows` restricts the candidates before the cut."""
+        q = np.ascontiguousarray(np.asarray(vec, dtype=np.float32).reshape(1, -1))
+        if q.shape[1] != self.manifest.dim:
+            raise IndexMismatch(
+                f"A {q.shape[1]}-dimensional query cannot search a {self.manifest.dim}-dimensional index."
+            )
+        k = min(k, len(self))
+        if k <= 0:
+            return []
+        if allowed_rows is None:
+            with self._lock:
+                scores, ids = self.index.search(q, k)
+        else:
+            allowed = np.unique(np.asarray(allowed_rows, dtype=np.int64))
+            allowed = allowed[(allowed >= 0) & (allowed < len(self))]
+            if len(allowed) == 0:
+                return []
+            if len(allowed) <= EXACT_SUBSET:
+                return self._exact(q[0], allowed, k)
+            params: Any = faiss.SearchParameters()
+            if hasattr(self.index, "hnsw"):
+                params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+                params.efSearch = max(HNSW_EF_SEARCH, k)
+            selector = faiss.IDSelectorBatch(allowed)  # kept referenced until the search returns
+            params.sel = selector
+            with self._lock:
+                scores, ids = self.index.search(q, min(k, len(allowed)), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _exact(self, q: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
+        scores = np.asarray(self._vectors[allowed], dtype=np.float32) @ q
+        k = min(k, len(allowed))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((allowed[top], -scores[top]))]
+        return [(int(allowed[i]), float(scores[i])) for i in top]
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    def passages(self, rows: Sequence[int] | np.ndarray) -> list[Passage]:
+        """Passages for `rows`, in the given order."""
+        wanted = [int(r) for r in rows]
+        found: dict[int, Passage] = {}
+        for start in range(0, len(wanted), 900):  # SQLite's default limit on bound parameters
+            chunk = wanted[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for r in self._query(f"SELECT row, {_PASSAGE_COLS} FROM passages WHERE row IN ({marks})", chunk):
+                found[r[0]] = _passage(r[1:])
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            raise IndexError(f"Rows {missing[:5]} are not in the index at {self.dir} ({len(self)} passages).")
+        return [found[r] for r in wanted]
+
+    def passage(self, passage_id: str) -> Passage:
+        rows = self._query(f"SELECT {_PASSAGE_COLS} FROM passages WHERE id = ?", (passage_id,))
+        if not rows:
+            raise KeyError(f"No passage {passage_id!r} in the index at {self.dir}.")
+        return _passage(rows[0])
+
+    def row_of(self, passage_id: str) -> int | None:
+        rows = self._query("SELECT row FROM passages WHERE id = ?", (passage_id,))
+        return int(rows[0][0]) if rows else None
+
+    def article(self, article_id: str) -> Article | None:
+        rows = self._query(
+            "SELECT id, title, text, author, date, source, url, origin, metadata FROM articles WHERE id = ?",
+            (article_id,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Article(id=r[0], title=r[1], text=r[2], author=r[3], date=r[4], source=r[5], url=r[6],
+                       origin=r[7] or "", metadata=json.loads(r[8] or "{}"))
+
+    def rows_for(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows that pass the filters (sorted), or None when nothing filters.
+
+        Dates compare as ISO prefixes, so until="2016-06-14" keeps "2016-06-14T10:00".
+        Authors and sources match case-insensitively, as whole values or substrings
+        ("gaist" finds "Thomas Gaist"). Passages without a date fail any date filter.
+        """
+        if filters is None:
+            return None
+        where: list[str] = []
+        args: list[Any] = []
+        if filters.since:
+            where.append("date IS NOT NULL AND date >= ?")
+            args.append(filters.since)
+        if filters.until:
+            where.append("date IS NOT NULL AND substr(date, 1, ?) <= ?")
+            args += [len(filters.until), filters.until]
+        for column, values in (("author", filters.authors), ("source", filters.sources)):
+            if values:
+                where.append("(" + " OR ".join(f"instr(lower({column}), ?) > 0" for _ in values) + ")")
+                args += [v.lower() for v in values]
+        if filters.article_ids:
+            where.append(f"article_id IN ({','.join('?' * len(filters.article_ids))})")
+            args += list(filters.article_ids)
+        if not where:
+            return None
+        rows = self._query(f"SELECT row FROM passages WHERE {' AND '.join(where)} ORDER BY row", args)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vectors(self, rows: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Stored vectors for `rows` (all when None), float32, in the given order."""
+        if rows is None:
+            return np.array(self._vectors, dtype=np.float32)
+        return np.array(self._vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+    def article_hashes(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._query("SELECT id, content_hash FROM articles")}
+
+    def embed_hashes(self) -> list[str]:
+        """sha256 of the embedded text of each row, in row order (the indexer reuses vectors by it)."""
+        return [r[0] for r in self._query("SELECT embed_hash FROM passages ORDER BY row")]
+
+    def stats(self) -> dict[str, Any]:
+        m = self.manifest
+        return {"articles": m.articles, "passages": m.passages, "model": m.model, "backend": m.backend,
+                "dim": m.dim, "built_at": m.built_at, "index_kind": m.index_kind, "dir": str(self.dir)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
