@@ -1,0 +1,108 @@
+"""Answer stage: question (+ history) -> retrieval -> cited answer, streamed.
+
+`stream_answer` yields text deltas as they are produced, then the finished `Answer`. The final Answer
+is authoritative: an LLM's streamed deltas are its raw words, while the Answer carries the checked
+text (citations renumbered over exact spans, unsupported sentences marked); a UI should replace the
+streamed preview with `Answer.text` when it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from rag.answer.citations import Draft, verify
+from rag.answer.extractive import extractive_answer
+from rag.answer.llm import llm_configured, stream_chat
+from rag.answer.prompt import build_messages
+from rag.answer.rewrite import rewrite_query
+from rag.errors import LLMUnavailable
+from rag.settings import Settings
+from rag.types import Answer, Filters, Hit, SearchResult
+
+__all__ = ["answer_question", "stream_answer"]
+
+BROKE_OFF = "\n\n(The LLM reply broke off; answering offline instead.)\n\n"
+
+
+class RetrieverLike(Protocol):
+    """What the answer stage needs of `rag.retrieval.Retriever`."""
+
+    store: Any  # has .embedder with embed(texts) -> unit vectors
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None) -> SearchResult: ...
+
+
+def stream_answer(
+    question: str,
+    retriever: RetrieverLike,
+    settings: Settings,
+    history: Sequence[tuple[str, str]] = (),
+    filters: Filters | None = None,
+    mode: str | None = None,
+    k: int | None = None,
+    use_llm: bool | None = None,
+) -> Iterator[str | Answer]:
+    """Yield answer text deltas as they are produced, then the complete `Answer`."""
+    warnings: list[str] = []
+    want_llm = settings.answer.answerer == "llm" if use_llm is None else use_llm
+    if want_llm and not llm_configured(settings.llm):
+        warnings.append(
+            "no LLM endpoint is configured (set RAG_LLM__BASE_URL and RAG_LLM__MODEL); answered offline"
+        )
+        want_llm = False
+    query, failure = rewrite_query(question, history, settings.llm, want_llm)
+    answerer = "llm" if want_llm else "extractive"
+    if failure is not None:
+        # the endpoint just failed on the rewrite; asking it again would only double the wait
+        warnings.append(f"LLM endpoint unreachable: {failure}; answered offline")
+        want_llm, answerer = False, "extractive (LLM fallback)"
+    result = retriever.search(query, k=k, mode=mode, filters=filters)
+    embedder = retriever.store.embedder
+    draft: Draft | None = None
+    context: list[Hit] = list(result.hits)
+    if want_llm and result.hits:
+        messages, used = build_messages(query, result.hits, settings.answer.context_tokens)
+        parts: list[str] = []
+        try:
+            for delta in stream_chat(messages, settings.llm):
+                parts.append(delta)
+                yield delta
+            draft, context = verify("".join(parts), used, embedder), used
+        except LLMUnavailable as exc:
+            warnings.append(f"LLM endpoint unreachable: {exc}; answered offline")
+            answerer = "extractive (LLM fallback)"
+            if parts:
+                yield BROKE_OFF
+    elif want_llm:
+        answerer = "extractive"  # nothing retrieved: the refusal needs no LLM
+    if draft is None:
+        for item in extractive_answer(query, result.hits, embedder, settings.answer):
+            if isinstance(item, Draft):
+                draft = item
+            else:
+                yield item
+    assert draft is not None  # extractive_answer always ends with its Draft
+    yield Answer(
+        text=draft.text, citations=draft.citations, grounded=draft.grounded, question=question,
+        query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
+        hits=context,
+    )
+
+
+def answer_question(
+    question: str,
+    retriever: RetrieverLike,
+    settings: Settings,
+    history: Sequence[tuple[str, str]] = (),
+    filters: Filters | None = None,
+    mode: str | None = None,
+    k: int | None = None,
+    use_llm: bool | None = None,
+) -> Answer:
+    """The complete answer (the stream, drained)."""
+    for item in stream_answer(question, retriever, settings, history, filters, mode, k, use_llm):
+        if isinstance(item, Answer):
+            return item
+    raise AssertionError("stream_answer ended without an Answer")

@@ -1,0 +1,120 @@
+"""Citation stage: [n] markers in generated text -> checked citations of exact article spans.
+
+The LLM is told to cite passage numbers; it may cite numbers it was never given, cite nothing, or
+cite a passage that does not say what the sentence says (an injected instruction, a hallucination).
+Each sentence is therefore re-checked against the passages it cites: the best supporting span becomes
+its citation, unknown keys are dropped with a warning, and a sentence with no supporting span is
+marked `[unsupported]` in the text and named in the warnings, never passed off as grounded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.answer.support import Embedder, best_span, strip_markers
+from rag.chunking import sentence_spans
+from rag.types import Citation, Hit, Passage
+
+_KEYS = r"\d+(?:\s*[,;]\s*\d+)*"
+_MARKER = re.compile(rf"\[({_KEYS})\]")
+# "Claim. [1]" -> "Claim [1]." so the marker stays with its sentence when the text is split.
+_MARKER_AFTER_STOP = re.compile(rf"([.!?])((?:\s*\[{_KEYS}\])+)")
+# Support a cited span must reach for an LLM sentence to count as backed by it. A claim is checked
+# against a sentence it paraphrases, an easier match than question -> answer sentence, so this sits
+# above AnswerSettings.min_support; eval/calibrate_refusal.py reports SciFact claims against their
+# evidence abstracts next to claims against unrelated text (table in eval/results/).
+MIN_CLAIM_SUPPORT = 0.45
+UNSUPPORTED = "[unsupported]"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer's text and citations before the question, query and hits are attached."""
+
+    text: str
+    citations: list[Citation]
+    grounded: bool
+    warnings: list[str] = field(default_factory=list)
+    support: float = 0.0  # best support score seen (diagnostics, calibration)
+
+
+def citation_at(number: int, passage: Passage, start: int, end: int) -> Citation:
+    """A citation of article[start:end], quoted from the passage (which is an exact article slice)."""
+    if not passage.start <= start <= end <= passage.end:
+        where = f"{passage.id} ({passage.start}-{passage.end})"
+        raise ValueError(f"span {start}-{end} lies outside passage {where}")
+    quote = passage.text[start - passage.start : end - passage.start]
+    return Citation(number, passage.id, passage.article_id, passage.title, passage.date, passage.author,
+                    passage.source, start, end, quote)
+
+
+def parse_markers(text: str) -> list[int]:
+    """Example:
+
+    >>> parse_markers("Troops arrive [2][1, 3] and leave [2].")
+    [2, 1, 3]
+    """
+    keys: list[int] = []
+    for m in _MARKER.finditer(text):
+        keys.extend(int(k) for k in re.split(r"\s*[,;]\s*", m.group(1)))
+    return list(dict.fromkeys(keys))
+
+
+def split_answer(text: str) -> list[str]:
+    """Sentences of a generated answer, each keeping the markers written right after it."""
+    text = _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def _with_markers(claim: str, markers: str) -> str:
+    # put the marker before the final stop, as it was asked for ("... 1,000 soldiers [1].")
+    if claim and claim[-1] in ".!?":
+        return f"{claim[:-1]} {markers}{claim[-1]}"
+    return f"{claim} {markers}"
+
+
+def verify(
+    text: str, hits: Sequence[Hit], embedder: Embedder, min_support: float = MIN_CLAIM_SUPPORT
+) -> Draft:
+    """Map the markers of `text` (numbered over `hits`, 1-based) to checked, renumbered citations."""
+    citations: list[Citation] = []
+    number_of: dict[tuple[str, int, int], int] = {}
+    warnings: list[str] = []
+    out: list[str] = []
+    supported = 0
+    best_seen = 0.0
+    for k, sentence in enumerate(split_answer(text), start=1):
+        claim = strip_markers(sentence)
+        keys = parse_markers(sentence)
+        if not claim:
+            continue
+        valid = [key for key in keys if 1 <= key <= len(hits)]
+        warnings.extend(f"dropped unknown citation [{key}]" for key in keys if key not in valid)
+        numbers: list[int] = []
+        for key in valid:
+            passage = hits[key - 1].passage
+            span = best_span(claim, passage, embedder)
+            if span is None:
+                continue
+            best_seen = max(best_seen, span.score)
+            if span.score < min_support:
+                continue
+            ident = (passage.article_id, span.start, span.end)
+            if ident not in number_of:
+                number_of[ident] = len(citations) + 1
+                citations.append(citation_at(number_of[ident], passage, span.start, span.end))
+            numbers.append(number_of[ident])
+        if numbers:
+            supported += 1
+            out.append(_with_markers(claim, "[" + ", ".join(map(str, dict.fromkeys(numbers))) + "]"))
+            continue
+        if valid:
+            cited = ", ".join(f"[{key}]" for key in valid)
+            warnings.append(f"sentence {k} is not supported by its cited passage {cited}")
+        else:
+            warnings.append(f"sentence {k} has no valid citation")
+        out.append(_with_markers(claim, UNSUPPORTED))
+    grounded = supported > 0 and supported == len(out)
+    return Draft(" ".join(out), citations, grounded, warnings, best_seen)

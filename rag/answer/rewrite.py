@@ -1,0 +1,107 @@
+"""Rewrite stage: a follow-up question + chat history -> one standalone retrieval query.
+
+Retrieval sees one query, not a conversation, so "And Canada?" must become "How many soldiers will
+Canada each contribute?". With an LLM configured it does the rewrite; offline, two heuristics cover
+the common shapes: an elliptical follow-up ("And Canada?") takes the place of the previous question's
+named entities, and an anaphoric one ("What did Russia say about that?") gets the previous question's
+topic spelled out next to the pronoun. Questions that look standalone are left alone either way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.answer.llm import complete, llm_configured
+from rag.answer.prompt import rewrite_messages
+from rag.errors import LLMUnavailable
+from rag.settings import LLMSettings
+
+_AUX_WORDS = "is|are|was|were|do|does|did|will|would|can|could|should|has|have|had"
+_LEAD = re.compile(
+    r"^\s*(?:(?:and|but|also|so|then|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+about\b\s*)?", re.IGNORECASE
+)
+_PRONOUN = re.compile(
+    r"\b(it|its|that|this|these|those|they|them|their|he|she|him|her|his|there)\b", re.IGNORECASE
+)
+_WH = re.compile(rf"^\s*(who|whom|whose|what|which|when|where|why|how|{_AUX_WORDS})\b", re.IGNORECASE)
+# a run of capitalised words (not the first word), joined by commas, "and", "or", "the", "of"
+_ENTITY_RUN = re.compile(
+    r"(?<!^)(?:\bthe\s+)?\b[A-Z][\w.'-]*(?:(?:\s*,\s*|\s+(?:and|or|of|the)\s+|\s+)(?:the\s+)?[A-Z][\w.'-]*)*"
+)
+_LEADING_QUESTION = re.compile(
+    r"^\s*(?:(?:how|what|which|who|when|where|why)\s+)?(?:many|much|long|often)?\s*", re.IGNORECASE
+)
+_AUX = re.compile(rf"^(?:{_AUX_WORDS})\s+", re.IGNORECASE)
+_SHORT = 4  # words; "And Canada?", "What about Poland's army?"
+
+
+def is_follow_up(question: str) -> bool:
+    """Example:
+
+    >>> is_follow_up("And Canada?"), is_follow_up("Who leads NATO?")
+    (True, False)
+    """
+    lead = _LEAD.match(question)
+    words = re.findall(r"\w+", question)
+    return bool(lead and lead.group(0).strip()) or len(words) <= _SHORT and not _WH.match(question) \
+        or bool(_PRONOUN.search(question))
+
+
+def _topic(previous: str) -> str:
+    """The previous question minus its question words: "How many soldiers will X send?" ->
+    "soldiers will X send"."""
+    rest = _LEADING_QUESTION.sub("", previous.strip().rstrip("?.! "), count=1)
+    return rest.strip() or previous.strip().rstrip("?.! ")
+
+
+def rewrite_offline(question: str, previous: str) -> str:
+    """Example:
+
+    >>> rewrite_offline("And Canada?", "How many soldiers will the US and Britain each contribute?")
+    'How many soldiers will Canada each contribute?'
+    """
+    q = question.strip()
+    lead = _LEAD.match(q)
+    fragment = q[lead.end():] if lead else q
+    fragment = fragment.strip().rstrip("?.! ")
+    elliptical = bool(fragment) and not _WH.match(fragment) and len(fragment.split()) <= _SHORT
+    if elliptical:
+        runs = list(_ENTITY_RUN.finditer(previous))
+        if runs:
+            run = max(runs, key=lambda m: len(m.group(0)))
+            return previous[: run.start()] + fragment + previous[run.end():]
+        return f"{_topic(previous)} {fragment}".strip() + "?"
+    pronoun = _PRONOUN.search(q)
+    if pronoun:
+        topic = _AUX.sub("", _topic(previous))
+        return q[: pronoun.end()] + f" ({topic})" + q[pronoun.end():]
+    return q
+
+
+def standalone_offline(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """Rewrite through the whole history, so a follow-up of a follow-up still resolves."""
+    previous: str | None = None
+    for user, _ in history:
+        previous = user if previous is None or not is_follow_up(user) else rewrite_offline(user, previous)
+    if previous is None or not is_follow_up(question):
+        return question
+    return rewrite_offline(question, previous)
+
+
+def rewrite_query(
+    question: str, history: Sequence[tuple[str, str]], llm: LLMSettings, use_llm: bool
+) -> tuple[str, LLMUnavailable | None]:
+    """The standalone query, and the LLM's failure when it was asked and failed (then the rewrite
+    is done offline, and the caller knows not to wait on the same endpoint again)."""
+    if not history or not is_follow_up(question):
+        return question, None
+    if use_llm and llm_configured(llm):
+        try:
+            lines = complete(rewrite_messages(question, history), llm).strip().splitlines()
+            query = lines[0].strip().strip('"') if lines else ""
+            if query:
+                return query, None
+        except LLMUnavailable as exc:
+            return standalone_offline(question, history), exc
+    return standalone_offline(question, history), None

@@ -1,0 +1,141 @@
+"""Support stage: how well a passage sentence supports a question or a claim (lexical + embedding).
+
+One score, used twice: the extractive answerer ranks candidate sentences against the question, and
+the citation checker ranks a cited passage's sentences against an LLM sentence. The score is a blend
+of cosine similarity (paraphrase) and the share of the query's content terms the sentence contains
+(names and numbers, which small embedders blur). Both parts lie in [0, 1] for related text, so the
+refusal threshold calibrated in eval/calibrate_refusal.py is a plain number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from rag.chunking import sentence_spans
+from rag.retrieval.bm25 import tokenize
+from rag.types import Hit, Passage
+
+# Weight of the embedding cosine in the blend; the rest is lexical coverage. Equal weights kept
+# after eval/calibrate_refusal.py showed 0.4-0.6 separate answerable from unanswerable equally well.
+EMBED_WEIGHT = 0.5
+
+# Words that carry no topic in a question ("How many ... will ... each"): bm25s' stop list is short.
+_QUESTION_WORDS = frozenset(str.split(
+    """how many much what which who whom whose when where why did does do done is are was were be been
+    can could would should shall may might must has have had about tell me please also any some each
+    there their them they its this those these he she his her him we our you your"""
+))
+_MARKER = re.compile(r"\s*\[(?:\d+(?:\s*,\s*\d+)*|unsupported)\]")
+
+
+class Embedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved passage, located in its article (`article.text[start:end] == text`)."""
+
+    hit_index: int  # position in the hit list (0-based)
+    passage: Passage
+    start: int
+    end: int
+    text: str
+
+
+def content_terms(text: str) -> list[str]:
+    """Example:
+
+    >>> content_terms("How many soldiers will the US each contribute?")
+    ['soldier', 'us', 'contribut']
+    """
+    stems = tokenize(" ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _QUESTION_WORDS))
+    return list(dict.fromkeys(stems))
+
+
+def strip_markers(text: str) -> str:
+    """Example:
+
+    >>> strip_markers("Troops arrive [1, 2].")
+    'Troops arrive.'
+    """
+    return _MARKER.sub("", text).strip()
+
+
+def passage_sentences(passage: Passage, hit_index: int = 0) -> list[Sentence]:
+    """The passage's sentences with article offsets (passage.start + offset inside the passage)."""
+    return [
+        Sentence(hit_index, passage, passage.start + s, passage.start + e, passage.text[s:e])
+        for s, e in sentence_spans(passage.text)
+    ]
+
+
+def hit_sentences(hits: Sequence[Hit], min_chars: int = 20) -> list[Sentence]:
+    """Candidate sentences of all hits, each article span once (overlapping passages repeat
+    sentences), skipping fragments too short to answer anything (bylines, dates)."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for i, hit in enumerate(hits):
+        for sent in passage_sentences(hit.passage, i):
+            key = (sent.passage.article_id, sent.start, sent.end)
+            if key in seen or len(sent.text) < min_chars:
+                continue
+            seen.add(key)
+            out.append(sent)
+    return out
+
+
+def lexical_coverage(query_terms: Sequence[str], text: str) -> float:
+    """Share of the query's content terms found in `text` (0 when the query has none)."""
+    if not query_terms:
+        return 0.0
+    have = set(tokenize(text))
+    return sum(t in have for t in query_terms) / len(query_terms)
+
+
+def support_scores(query: str, texts: Sequence[str], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    """Blended support of each text for `query`, and the texts' unit vectors (for redundancy checks)."""
+    if not texts:
+        return np.zeros(0, dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
+    vecs = np.asarray(embedder.embed([query, *texts]), dtype=np.float32)
+    cos = np.clip(vecs[1:] @ vecs[0], 0.0, 1.0)
+    terms = content_terms(query)
+    lex = np.array([lexical_coverage(terms, t) for t in texts], dtype=np.float32)
+    return EMBED_WEIGHT * cos + (1.0 - EMBED_WEIGHT) * lex, vecs[1:]
+
+
+@dataclass(frozen=True)
+class Span:
+    """The best supporting span of a passage for a claim, in article offsets."""
+
+    start: int
+    end: int
+    score: float
+
+
+def best_span(claim: str, passage: Passage, embedder: Embedder) -> Span | None:
+    """The passage sentence (or two adjacent sentences, when the claim draws on both) that best
+    supports `claim`; None for an empty passage."""
+    sents = passage_sentences(passage)
+    if not sents:
+        return None
+    texts = [s.text for s in sents]
+    pairs = [(i, i + 1) for i in range(len(sents) - 1)]
+    # the text of a pair is the article slice covering both sentences, so the quote stays exact
+    base = passage.start
+    pair_texts = [passage.text[sents[i].start - base : sents[j].end - base] for i, j in pairs]
+    scores, _ = support_scores(strip_markers(claim), texts + pair_texts, embedder)
+    best = int(np.argmax(scores[: len(sents)]))
+    span = Span(sents[best].start, sents[best].end, float(scores[best]))
+    if pairs:
+        p = int(np.argmax(scores[len(sents) :]))
+        # a pair must beat the single sentence clearly, else every quote would grow to two sentences
+        if float(scores[len(sents) + p]) > span.score + 0.05:
+            i, j = pairs[p]
+            span = Span(sents[i].start, sents[j].end, float(scores[len(sents) + p]))
+    return span
