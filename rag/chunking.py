@@ -25,6 +25,7 @@ from rag.types import Article, Passage
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the embedder around every input
 _WORD = re.compile(r"\S+")
 _LINE = re.compile(r"[^\n]+")
+_DEFAULT_HEADER_TOKENS: int = ChunkSettings.model_fields["header_tokens"].default
 
 Span = tuple[int, int]
 
@@ -41,7 +42,8 @@ def word_piece_tokenizer(model: str = DEFAULT_MODEL) -> Tokenizer:
 def passage_budget(settings: ChunkSettings) -> int:
     """Word pieces a passage may hold: max_tokens, but never more than the embedder has left
     after the header and the special tokens (200 by default: 256 - 40 - 2 leaves 214)."""
-    return max(1, min(settings.max_tokens, settings.model_max_tokens - settings.header_tokens - _SPECIAL_TOKENS))
+    room = settings.model_max_tokens - settings.header_tokens - _SPECIAL_TOKENS
+    return max(1, min(settings.max_tokens, room))
 
 
 def sentence_spans(text: str) -> list[Span]:
@@ -103,7 +105,7 @@ def _split_long(text: str, span: Span, offsets: list[Span], budget: int) -> list
     base = span[0]
     piece_ends = [base + e for _, e in offsets]
     pieces: list[tuple[Span, int]] = []
-    start, count, i = span[0], 0, 0
+    start, count, i, last_end = span[0], 0, 0, span[0]
     for word in _WORD.finditer(text, span[0], span[1]):
         n = 0
         while i < len(piece_ends) and piece_ends[i] <= word.end():
@@ -202,7 +204,7 @@ def embedding_text(passage: Passage, header_tokens: int | None = None, model: st
     >>> embedding_text(Passage("a:0", "a", "Troops arrive.", 0, 14, "NATO", None, "2016-06-14", None, 3))
     'NATO (2016-06-14)\\nTroops arrive.'
     """
-    limit = ChunkSettings().header_tokens if header_tokens is None else header_tokens
+    limit = _DEFAULT_HEADER_TOKENS if header_tokens is None else header_tokens
     header = _header(passage.title, passage.date, limit, model)
     return f"{header}\n{passage.text}" if header else passage.text
 
