@@ -44,6 +44,7 @@ def register(subparsers: Any) -> None:
         "--set", action="append", default=[], metavar="GROUP.FIELD=VALUE", help="override a setting"
     )
     p.add_argument("--no-answers", action="store_true", help="--qa: skip the answer-level checks")
+    p.add_argument("--batch", type=int, default=1, help="embed N queries at once (faster; latency averaged)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -87,7 +88,15 @@ def run(args: argparse.Namespace) -> int:
 
         dataset = load_beir(args.beir, args.split)
         report = evaluate_beir(
-            dataset, settings, modes, args.k, args.depth, args.index_root, args.limit, progress=progress
+            dataset,
+            settings,
+            modes,
+            args.k,
+            args.depth,
+            args.index_root,
+            args.limit,
+            progress=progress,
+            batch=args.batch,
         )
         out = args.out or RESULTS / f"{dataset.name}-{args.split}"
     else:
