@@ -273,6 +273,12 @@ class Store:
     def article_hashes(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._query("SELECT id, content_hash FROM articles")}
 
+    def rows_by_article(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for article_id, row in self._query("SELECT article_id, row FROM passages ORDER BY row"):
+            out.setdefault(article_id, []).append(int(row))
+        return out
+
     def embed_hashes(self) -> list[str]:
         """sha256 of the embedded text of each row, in row order (the indexer reuses vectors by it)."""
         return [r[0] for r in self._query("SELECT embed_hash FROM passages ORDER BY row")]

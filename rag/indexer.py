@@ -1,0 +1,270 @@
+"""Index stage: article files -> passages -> vectors -> an index folder, incremental and atomic.
+
+An article is re-chunked and re-embedded only when its content hash changed; vectors of
+unchanged passages are copied from the previous index. New vectors go to a journal first
+(`.NAME.journal.sqlite` beside the index), so a killed build resumes where it stopped. The
+new index is written to a sibling folder and swapped in, so readers never see half an index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag.embedding import Embedder, backend_of, load_embedder, resolve_backend
+from rag.embedding.cache import EmbeddingJournal, text_key
+from rag.errors import IngestError, RagError
+from rag.manifest import Manifest, remove_stale_temps, swap_in, temp_path
+from rag.models import DEFAULT_MODEL
+from rag.settings import Settings
+from rag.store import Store, choose_kind, write_store
+from rag.types import Article, Passage, Problem
+
+log = logging.getLogger(__name__)
+JOURNAL_EVERY = 256  # passages per journal commit: at most ~10 s of work lost to a kill
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    index_dir: Path
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    embedded: int = 0  # passages whose vectors were computed in this run
+    resumed: int = 0  # vectors taken from the journal of an interrupted run
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    full_reason: str | None = None  # why everything was re-embedded, when it was
+    nothing_to_do: bool = False
+
+    def summary(self) -> str:
+        if self.nothing_to_do:
+            return f"Nothing to do: {self.unchanged} articles unchanged in {self.index_dir}."
+        lines = [
+            f"Indexed {self.index_dir}: {self.added} added, {self.changed} changed, {self.removed} removed, "
+            f"{self.unchanged} unchanged articles; {self.passages} passages, {self.embedded} embedded"
+            + (f", {self.resumed} resumed from an interrupted run" if self.resumed else "")
+            + f" ({self.seconds:.1f} s)."
+        ]
+        if self.full_reason:
+            lines.append(f"Re-embedded everything: {self.full_reason}.")
+        if self.problems:
+            lines.append(f"{len(self.problems)} input problem(s) skipped, e.g. {self.problems[0]}")
+        return "\n".join(lines)
+
+
+def content_hash(article: Article) -> str:
+    """Changes whenever anything stored about the article changes (text or metadata)."""
+    blob = json.dumps(article.to_dict(), sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def corpus_fingerprint(hashes: dict[str, str]) -> str:
+    return hashlib.sha256("\n".join(f"{k} {v}" for k, v in sorted(hashes.items())).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    lock = index_dir.with_name(f".{index_dir.name}.lock")
+    with lock.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RagError(f"Another `rag index` is writing {index_dir}.",
+                           help="Wait for it to finish, or use another --index folder.") from exc
+        yield  # the kernel drops the lock if the process dies, so a killed build never blocks the next
+
+
+def _full_reason(old: Manifest, model: str, backend: str, chunking: dict[str, object]) -> str | None:
+    if old.model != model:
+        return f"the model changed ({old.model} -> {model})"
+    if old.extra.get("backend_requested", old.backend) != backend:
+        return f"the embedding backend changed ({old.backend} -> {backend})"
+    if old.chunking != chunking:
+        return "the chunking settings changed"
+    return None
+
+
+def build_index(
+    paths: Sequence[str | Path],
+    index_dir: str | Path,
+    settings: Settings,
+    rebuild: bool = False,
+    progress: bool = False,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Build or update the index at `index_dir` from article files under `paths`.
+
+    `embedder` overrides the one from settings (tests pass a fake); its `name` is then the
+    model recorded in the manifest.
+    """
+    from rag.ingest import ingest
+
+    t0 = time.perf_counter()
+    report = ingest([Path(p) for p in paths], progress=progress)
+    if not report.articles:
+        raise IngestError(f"No articles found in {', '.join(map(str, paths))}.",
+                          help="Point rag index at a folder of article files (see rag ingest --help).")
+    return index_articles(report.articles, index_dir, settings, rebuild, progress, embedder,
+                          problems=list(report.problems), started=t0)
+
+
+def index_articles(
+    articles: Sequence[Article],
+    index_dir: str | Path,
+    settings: Settings,
+    rebuild: bool = False,
+    progress: bool = False,
+    embedder: Embedder | None = None,
+    problems: Sequence[Problem] = (),
+    started: float | None = None,
+) -> BuildReport:
+    """build_index without reading files: for callers that already hold `Article`s (BEIR, tests)."""
+    from rag.chunking import chunk_article, embedding_text
+
+    t0 = time.perf_counter() if started is None else started
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    articles = list(articles)
+    with _build_lock(index_dir):
+        remove_stale_temps(index_dir)
+        hashes = {a.id: content_hash(a) for a in articles}
+        model = embedder.name if embedder else settings.embedding.model
+        backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
+        chunking = settings.chunking.model_dump()
+        tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
+
+        old: Store | None = None
+        full_reason = "--rebuild" if rebuild else None
+        if not rebuild and (index_dir / "manifest.json").exists():
+            old = Store.open(index_dir)
+            full_reason = _full_reason(old.manifest, model, backend, chunking)
+            if full_reason:
+                old = None
+        old_hashes = old.article_hashes() if old else {}
+        unchanged = [a.id for a in articles if old_hashes.get(a.id) == hashes[a.id]]
+        added = sum(1 for a in articles if a.id not in old_hashes)
+        removed = len(set(old_hashes) - set(hashes))
+        changed = len(articles) - len(unchanged) - added
+        base = BuildReport(index_dir=index_dir, added=added, changed=changed, removed=removed,
+                           unchanged=len(unchanged), problems=list(problems), full_reason=full_reason)
+        if old is not None and not added and not changed and not removed:
+            kind = choose_kind(settings.index.kind, len(old), settings.index.hnsw_threshold)
+            if kind == old.manifest.index_kind:
+                return replace(base, passages=len(old), seconds=time.perf_counter() - t0, nothing_to_do=True)
+
+        # passages: copied from the old index for unchanged articles, chunked for the rest
+        keep = set(unchanged)
+        old_rows = old.rows_by_article() if old else {}
+        old_keys = old.embed_hashes() if old else []
+        passages: list[Passage] = []
+        keys: list[str] = []
+        texts: dict[str, str] = {}
+        reuse: dict[str, int] = {}  # embed key -> row in the old index
+        for a in tqdm(articles, desc="chunk", unit="article", disable=not progress, leave=False):
+            if old is not None and a.id in keep:
+                rows = old_rows.get(a.id, [])
+                passages += old.passages(rows)
+                for r in rows:
+                    keys.append(old_keys[r])
+                    reuse[old_keys[r]] = r
+                continue
+            for p in chunk_article(a, settings.chunking, tokenizer_model):
+                text = embedding_text(p, settings.chunking.header_tokens, tokenizer_model)
+                key = text_key(text)
+                passages.append(p)
+                keys.append(key)
+                texts[key] = text
+        if old is not None:  # an edited article may still contain passages embedded before
+            for key, r in zip(old_keys, range(len(old_keys)), strict=True):
+                if key in texts:
+                    reuse.setdefault(key, r)
+
+        vectors, embedded, resumed, emb = _vectors(
+            keys, texts, reuse, old, embedder, settings, model, backend, index_dir, progress)
+        kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold)
+        tmp = temp_path(index_dir)
+        shutil.rmtree(tmp, ignore_errors=True)
+        write_store(tmp, [(a, hashes[a.id]) for a in articles], list(zip(passages, keys, strict=True)),
+                    vectors, kind)
+        _write_bm25(tmp, [texts.get(k) or _header_text(p, settings, tokenizer_model)
+                          for p, k in zip(passages, keys, strict=True)])
+        extra = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
+        Manifest.new(model=model, dim=int(vectors.shape[1]), backend=backend_of(emb) if emb else backend,
+                     chunking=chunking, corpus_fingerprint=corpus_fingerprint(hashes), articles=len(articles),
+                     passages=len(passages), index_kind=kind, extra=extra).write(tmp)
+        if old is not None:
+            old.close()
+        swap_in(tmp, index_dir)
+        _journal_path(index_dir).unlink(missing_ok=True)
+        return replace(base, passages=len(passages), embedded=embedded, resumed=resumed,
+                       seconds=time.perf_counter() - t0)
+
+
+def _header_text(p: Passage, settings: Settings, tokenizer_model: str) -> str:
+    from rag.chunking import embedding_text
+
+    return embedding_text(p, settings.chunking.header_tokens, tokenizer_model)
+
+
+def _journal_path(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.journal.sqlite")
+
+
+def _vectors(
+    keys: list[str], texts: dict[str, str], reuse: dict[str, int], old: Store | None,
+    embedder: Embedder | None, settings: Settings, model: str, backend: str, index_dir: Path, progress: bool,
+) -> tuple[np.ndarray, int, int, Embedder | None]:
+    """One vector per key: from the old index, the journal of a killed run, or the embedder."""
+    found: dict[str, np.ndarray] = {}
+    if old is not None and reuse:
+        wanted = sorted(set(keys) & set(reuse))
+        for key, vec in zip(wanted, old.vectors([reuse[k] for k in wanted]), strict=True):
+            found[key] = vec
+    missing = [k for k in dict.fromkeys(keys) if k not in found]
+    emb = embedder
+    resumed = embedded = 0
+    if missing:
+        emb = emb or load_embedder(settings.embedding)
+        journal = EmbeddingJournal(_journal_path(index_dir), model, backend, emb.dim)
+        try:
+            from_journal = journal.get(missing)
+            found.update(from_journal)
+            resumed = len(from_journal)
+            todo = sorted((k for k in missing if k not in found), key=lambda k: len(texts[k]))
+            bar = tqdm(total=len(todo), desc="embed", unit="passage", disable=not progress, smoothing=0.1)
+            for start in range(0, len(todo), JOURNAL_EVERY):
+                batch = todo[start : start + JOURNAL_EVERY]
+                vecs = emb.embed([texts[k] for k in batch])
+                journal.put(batch, vecs)
+                found.update(zip(batch, vecs, strict=True))
+                embedded += len(batch)
+                bar.update(len(batch))
+            bar.close()
+        finally:
+            journal.close()
+    dim = emb.dim if emb is not None else (old.manifest.dim if old is not None else 0)
+    vectors = np.stack([found[k] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
+    return vectors.astype(np.float32), embedded, resumed, emb
+
+
+def _write_bm25(folder: Path, texts: list[str]) -> None:
+    try:
+        from rag.retrieval.bm25 import build_bm25
+    except ImportError as exc:
+        log.warning("BM25 index not built (%s); keyword search will be unavailable", exc)
+        return
+    build_bm25(texts, folder / "bm25")

@@ -1,0 +1,73 @@
+"""Shared fixtures: settings with the deterministic hash embedder, and indexes of corpus/sample.
+
+- `hash_settings`: Settings whose embedder is HashEmbedder(64) (embedding.model = "hash"); instant.
+- `hash_index`: corpus/sample indexed with those settings (session-scoped; do not modify it).
+- `model_cache`: one ONNX export cache folder for the whole test session (export takes ~20 s).
+- `sample_settings`: default settings (real all-MiniLM-L6-v2, backend auto) using that cache.
+- `sample_index`: corpus/sample indexed with the real default model (session-scoped, read-only).
+- `make_hash_index(articles, name)`: a fresh hash-embedder index of `Article`s in tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download in tests
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
+from rag.types import Article  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def hash_settings_session(model_cache: Path) -> Settings:
+    return Settings.from_env({}, embedding={"model": "hash", "cache_dir": str(model_cache)})
+
+
+@pytest.fixture
+def hash_settings(hash_settings_session: Settings) -> Settings:
+    return hash_settings_session.model_copy(deep=True)
+
+
+@pytest.fixture(scope="session")
+def hash_index(tmp_path_factory: pytest.TempPathFactory, hash_settings_session: Settings) -> Path:
+    from rag.indexer import build_index
+
+    folder = tmp_path_factory.mktemp("hash-index") / "index"
+    build_index([SAMPLE_CORPUS], folder, hash_settings_session)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_settings(model_cache: Path) -> Settings:
+    return Settings.from_env({}, embedding={"cache_dir": str(model_cache)})
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_settings: Settings) -> Path:
+    from rag.indexer import build_index
+
+    folder = tmp_path_factory.mktemp("sample-index") / "index"
+    build_index([SAMPLE_CORPUS], folder, sample_settings)
+    return folder
+
+
+@pytest.fixture
+def make_hash_index(tmp_path: Path, hash_settings: Settings) -> Callable[..., Path]:
+    from rag.indexer import index_articles
+
+    def make(articles: Sequence[Article], name: str = "index") -> Path:
+        folder = tmp_path / name
+        index_articles(articles, folder, hash_settings)
+        return folder
+
+    return make
