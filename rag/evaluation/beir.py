@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import EvalInputError
+from rag.types import Article
 
 _QRELS_HELP = (
     "Each qrels line is 'query-id<TAB>corpus-id<TAB>score' (score an integer) after one header line."
@@ -162,3 +163,11 @@ def load_beir(folder: str | Path, split: str = "test") -> BeirDataset:
         fingerprint=file_hash(corpus, queries_path, qrels_path),
         warnings=warnings,
     )
+
+
+def corpus_articles(path: Path) -> Iterator[Article]:
+    """BEIR documents as articles: the doc id is the article id, so qrels match retrieved articles."""
+    for lineno, obj in iter_jsonl(path):
+        title = str(obj.get("title") or "").strip()
+        text = str(obj.get("text") or "").strip() or title  # a title-only document is still searchable
+        yield Article(id=_record_id(path, lineno, obj), title=title, text=text, origin=f"{path}:{lineno}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rag.evaluation.beir import BeirDataset
+from rag.evaluation.beir import BeirDataset, corpus_articles
 from rag.evaluation.metrics import (
     latency_summary,
     measures_for,
@@ -47,10 +47,10 @@ def ensure_beir_index(
 ) -> Path:
     index_dir = beir_index_dir(dataset, settings, root)
     if not (index_dir / "manifest.json").is_file():
-        from rag.indexer import build_index
+        from rag.indexer import index_articles
 
         print(f"Indexing {dataset.corpus_path} into {index_dir} ...", file=sys.stderr)
-        build_index([dataset.corpus_path], index_dir, settings, progress=progress)
+        index_articles(list(corpus_articles(dataset.corpus_path)), index_dir, settings, progress=progress)
     return index_dir
 
 
