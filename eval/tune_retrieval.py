@@ -1,0 +1,230 @@
+"""Tune the hybrid retrieval defaults on SciFact train, report every step on SciFact test.
+
+Runs the project's own parts: the chunker (passages + embedding_text headers), rag.retrieval.bm25,
+rag.retrieval.fusion, and all-MiniLM-L6-v2 from the offline package. A BEIR doc is an article; a doc
+scores by its best passage. Passage and query vectors are cached under cache/tune_scifact/ (gitignored).
+
+    .venv/bin/python eval/tune_retrieval.py            # writes eval/results/tune_retrieval.{md,json}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.chunking import chunk_articles, embedding_text  # noqa: E402
+from rag.models import resolve_model_path  # noqa: E402
+from rag.retrieval.bm25 import build_bm25, load_bm25  # noqa: E402
+from rag.retrieval.fusion import fuse  # noqa: E402
+from rag.settings import ChunkSettings  # noqa: E402
+from rag.types import Article, Passage  # noqa: E402
+
+DATA = Path("/work/shared/data/beir-scifact")
+CACHE = ROOT / "cache" / "tune_scifact"
+RESULTS = ROOT / "eval" / "results"
+Ranking = list[tuple[int, float]]
+
+
+def load_scifact() -> tuple[list[Article], dict[str, str], dict[str, dict[str, dict[str, int]]]]:
+    articles = []
+    with open(DATA / "corpus.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            articles.append(Article(id=d["_id"], title=d.get("title", ""), text=d["text"]))
+    queries = {}
+    with open(DATA / "queries.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            queries[d["_id"]] = d["text"]
+    qrels: dict[str, dict[str, dict[str, int]]] = {}
+    for split in ("train", "test"):
+        qrels[split] = {}
+        for line in (DATA / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]:
+            qid, doc, score = line.split("\t")
+            qrels[split].setdefault(qid.strip(), {})[doc.strip()] = int(score)
+    return articles, queries, qrels
+
+
+def embed_cached(name: str, texts: Sequence[str]) -> np.ndarray:
+    path = CACHE / f"{name}.npy"
+    if path.exists():
+        vecs = np.load(path)
+        if len(vecs) == len(texts):
+            return vecs
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(resolve_model_path("all-MiniLM-L6-v2")), device="cpu")
+    t0 = time.time()
+    vecs = model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    print(f"embedded {len(texts)} {name} in {time.time() - t0:.0f}s", file=sys.stderr)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vecs.astype(np.float32))
+    return vecs.astype(np.float32)
+
+
+def ndcg10(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> float:
+    import ir_measures
+    from ir_measures import nDCG
+
+    scored = [
+        ir_measures.ScoredDoc(q, d, float(len(docs) - i))
+        for q, docs in run.items()
+        for i, d in enumerate(docs)
+    ]
+    rel = [ir_measures.Qrel(q, d, s) for q, ds in qrels.items() for d, s in ds.items()]
+    return float(ir_measures.calc_aggregate([nDCG @ 10], rel, scored)[nDCG @ 10])
+
+
+class Bench:
+    """Candidate lists per query, computed once; configurations only re-fuse them."""
+
+    def __init__(
+        self,
+        passages: list[Passage],
+        pvecs: np.ndarray,
+        qids: list[str],
+        qtexts: list[str],
+        qvecs: np.ndarray,
+        depth: int = 200,
+    ) -> None:
+        self.passages, self.pvecs, self.qids, self.qtexts, self.qvecs = passages, pvecs, qids, qtexts, qvecs
+        self.depth = depth
+        sims = qvecs @ pvecs.T
+        top = np.argsort(-sims, axis=1)[:, :depth]
+        self.dense = {q: [(int(r), float(sims[i, r])) for r in top[i]] for i, q in enumerate(qids)}
+        self.bm25: dict[str, Ranking] = {}
+
+    def set_bm25(self, texts: Sequence[str], k1: float, b: float) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            build_bm25(texts, Path(tmp), k1=k1, b=b)
+            index = load_bm25(Path(tmp))
+            self.bm25 = {q: index.search(t, self.depth) for q, t in zip(self.qids, self.qtexts, strict=True)}
+
+    def run(self, qids: Sequence[str], rank: Callable[[str], Ranking]) -> dict[str, list[str]]:
+        out = {}
+        for q in qids:
+            docs: list[str] = []
+            for row, _ in rank(q):
+                doc = self.passages[row].article_id
+                if doc not in docs:  # a doc scores by its best passage
+                    docs.append(doc)
+                if len(docs) == 10:
+                    break
+            out[q] = docs
+        return out
+
+    def hybrid(
+        self, method: str, dense_weight: float, rrf_k: int, candidates: int
+    ) -> Callable[[str], Ranking]:
+        def rank(q: str) -> Ranking:
+            lists = {"bm25": self.bm25[q][:candidates], "dense": self.dense[q][:candidates]}
+            return [(f.row, f.score) for f in fuse(lists, method, dense_weight, rrf_k)]
+
+        return rank
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--max-tokens", type=int, default=ChunkSettings().max_tokens)
+    args = parser.parse_args()
+    articles, queries, qrels = load_scifact()
+    chunk = ChunkSettings(max_tokens=args.max_tokens)
+    passages = chunk_articles(articles, chunk)
+    print(f"{len(articles)} docs -> {len(passages)} passages", file=sys.stderr)
+    ptexts = [embedding_text(p) for p in passages]
+    pvecs = embed_cached(f"passages_{args.max_tokens}", ptexts)
+    qids = sorted(set(qrels["train"]) | set(qrels["test"]))
+    qtexts = [queries[q] for q in qids]
+    qvecs = embed_cached("queries", qtexts)
+    bench = Bench(passages, pvecs, qids, qtexts, qvecs)
+    train, test = qrels["train"], qrels["test"]
+
+    def score(rank: Callable[[str], Ranking]) -> tuple[float, float]:
+        return (ndcg10(bench.run(list(train), rank), train), ndcg10(bench.run(list(test), rank), test))
+
+    rows: list[dict[str, object]] = []
+
+    def report(step: str, config: dict[str, object], rank: Callable[[str], Ranking]) -> tuple[float, float]:
+        tr, te = score(rank)
+        rows.append({"step": step, "config": config, "train": round(tr, 4), "test": round(te, 4)})
+        print(f"{step:55s} train {tr:.4f} test {te:.4f}  {config}", file=sys.stderr)
+        return tr, te
+
+    bench.set_bm25(ptexts, 1.5, 0.75)
+    report("BM25 (bm25s defaults k1=1.5 b=0.75)", {"k1": 1.5, "b": 0.75}, lambda q: bench.bm25[q])
+    report("dense all-MiniLM-L6-v2", {}, lambda q: bench.dense[q])
+    report("plain RRF (k=60, 100 candidates each)", {"rrf_k": 60}, bench.hybrid("rrf", 0.5, 60, 100))
+
+    # Step: BM25 parameters, chosen on train by BM25 alone.
+    best = (0.0, 1.5, 0.75)
+    for k1 in (0.9, 1.2, 1.5, 2.0):
+        for b in (0.4, 0.6, 0.75, 0.9):
+            bench.set_bm25(ptexts, k1, b)
+            tr = ndcg10(bench.run(list(train), lambda q: bench.bm25[q]), train)
+            best = max(best, (tr, k1, b))
+    _, k1, b = best
+    bench.set_bm25(ptexts, k1, b)
+    report("BM25 tuned on train", {"k1": k1, "b": b}, lambda q: bench.bm25[q])
+    report("RRF with tuned BM25", {"k1": k1, "b": b}, bench.hybrid("rrf", 0.5, 60, 100))
+
+    # Step: weighted RRF and its k, on train.
+    grid = [
+        (tr, w, rk)
+        for w in (0.3, 0.4, 0.5, 0.6)
+        for rk in (10, 30, 60, 100)
+        for tr in [ndcg10(bench.run(list(train), bench.hybrid("rrf", w, rk, 100)), train)]
+    ]
+    _, w_rrf, rrf_k = max(grid)
+    report(
+        "weighted RRF (dense_weight, rrf_k tuned)",
+        {"dense_weight": w_rrf, "rrf_k": rrf_k},
+        bench.hybrid("rrf", w_rrf, rrf_k, 100),
+    )
+
+    # Step: convex combination of min-max normalised scores.
+    grid = [
+        (tr, w, c)
+        for w in (0.3, 0.4, 0.5, 0.6, 0.7)
+        for c in (20, 50, 100, 200)
+        for tr in [ndcg10(bench.run(list(train), bench.hybrid("weighted", w, 60, c)), train)]
+    ]
+    _, w_cc, cand = max(grid)
+    report(
+        "weighted score fusion (dense_weight, candidates tuned)",
+        {"dense_weight": w_cc, "candidates": cand},
+        bench.hybrid("weighted", w_cc, 60, cand),
+    )
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "tune_retrieval.json").write_text(
+        json.dumps({"passages": len(passages), "max_tokens": args.max_tokens, "rows": rows}, indent=2)
+    )
+    lines = [
+        "# SciFact retrieval tuning (nDCG@10; parameters chosen on train, reported on test)",
+        "",
+        f"{len(articles)} docs chunked into {len(passages)} passages (max_tokens={args.max_tokens}); "
+        "a doc scores by its best passage. Command: `.venv/bin/python eval/tune_retrieval.py`.",
+        "",
+        "| step | config | train | test |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['step']} | `{json.dumps(r['config'])}` | {r['train']:.4f} | {r['test']:.4f} |" for r in rows
+    ]
+    (RESULTS / "tune_retrieval.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

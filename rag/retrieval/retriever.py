@@ -1,0 +1,150 @@
+"""Retrieve stage: query -> ranked, de-duplicated hits, with the filters that were applied.
+
+Order of work for one query: infer a date range / newest-first from the text, merge it under the
+explicit filters, turn the filters into allowed rows (the store), search BM25 and/or FAISS among
+those rows only (so the top-k cut never loses matching passages), fuse, collapse duplicates, then
+optionally diversify (MMR), rerank (cross-encoder) and order by date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import IndexNotFound
+from rag.retrieval.bm25 import BM25Index, load_bm25
+from rag.retrieval.dedupe import Group, collapse, mmr
+from rag.retrieval.fusion import Fused, fuse
+from rag.retrieval.rerank import load_reranker
+from rag.retrieval.timequery import infer_time, merge
+from rag.settings import Settings
+from rag.store import Store
+from rag.types import Filters, Hit, SearchResult
+
+MODES = ("bm25", "dense", "hybrid")
+BM25_FOLDER = "bm25"
+
+
+class Retriever:
+    """BM25 + dense retrieval over one index folder. Everything heavy is loaded once, here."""
+
+    def __init__(self, store: Store, settings: Settings | None = None, bm25: BM25Index | None = None) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self.bm25 = bm25 if bm25 is not None else load_bm25(Path(store.dir) / BM25_FOLDER)
+        if len(self.bm25) != len(store):
+            raise IndexNotFound(
+                f"The BM25 index in {store.dir} holds {len(self.bm25)} passages, the store {len(store)}.",
+                help="Rebuild it with: rag index PATH --index DIR --rebuild.",
+            )
+
+    @classmethod
+    def open(cls, index_dir: str | Path, settings: Settings | None = None) -> Retriever:
+        folder = Path(index_dir)
+        if not (folder / "manifest.json").is_file():
+            raise IndexNotFound(f"There is no index at {folder}.")
+        retriever = cls(Store.open(folder, settings), settings)
+        if retriever.settings.retrieval.mode != "bm25":
+            _ = retriever.store.embedder  # load the model now, not on the first query
+        return retriever
+
+    def search(
+        self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
+    ) -> SearchResult:
+        return self.search_many([query], k=k, mode=mode, filters=filters)[0]
+
+    def search_many(
+        self, queries: Sequence[str], k: int | None = None, mode: str | None = None,
+        filters: Filters | None = None,
+    ) -> list[SearchResult]:
+        """Like `search` for each query, embedding all queries in one batch (for evaluation)."""
+        s = self.settings.retrieval
+        k = k or s.k
+        mode = mode or s.mode
+        if mode not in MODES:
+            raise ValueError(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
+        vecs = None
+        wanted = [q for q in queries if q.strip()]
+        if mode != "bm25" and wanted:
+            vecs = dict(zip(wanted, self.store.embedder.embed(wanted), strict=True))
+        return [self._one(q, k, mode, filters, None if vecs is None else vecs.get(q)) for q in queries]
+
+    def _one(
+        self, query: str, k: int, mode: str, explicit: Filters | None, qvec: np.ndarray | None
+    ) -> SearchResult:
+        s = self.settings.retrieval
+        base = explicit or Filters()
+        applied, inferred = merge(base, infer_time(query)) if s.time_aware else (base, None)
+        allowed = self.store.rows_for(applied)
+        own_dates = (applied.since, applied.until) == (base.since, base.until)
+        if allowed is not None and len(allowed) == 0 and not own_dates:
+            # The date came from the query and matches nothing: say so, and search all dates.
+            inferred = (f"The query names {applied.since} to {applied.until}, but no articles are from then, "
+                        "so all dates were searched")
+            applied = replace(applied, since=base.since, until=base.until)
+            allowed = self.store.rows_for(applied)
+        if not query.strip() or (allowed is not None and len(allowed) == 0):
+            return SearchResult(query, [], applied, inferred)
+
+        pool = max(k, s.rerank_top if s.reranker else 0)
+        groups, fused = self._candidates(query, qvec, mode, allowed, pool, s.candidates)
+        if len(groups) < pool and len(fused) >= s.candidates:
+            # Duplicates ate the pool: look deeper once.
+            groups, fused = self._candidates(query, qvec, mode, allowed, pool, 4 * s.candidates)
+        rows = [fused[g.index].row for g in groups]
+        passages = self.store.passages(rows)
+        order = list(range(len(groups)))
+        extra: dict[int, dict[str, float]] = {}
+        final_scores = [fused[g.index].score for g in groups]
+        if s.mmr and len(groups) > 1:
+            order = mmr(np.array(final_scores), self.store.vectors(rows), k, s.mmr_lambda)
+        if s.reranker:
+            top, rest = order[: s.rerank_top], order[s.rerank_top :]
+            ranked = load_reranker(s.reranker).order(query, [passages[i].text for i in top])
+            for i, value in ranked:
+                extra[top[i]] = {"rerank": value}
+                final_scores[top[i]] = value
+            order = [top[i] for i, _ in ranked] + rest
+        order = order[:k]
+        if applied.newest_first:
+            # Relevance picks the k hits; the date orders them (undated last, stable otherwise).
+            order.sort(key=lambda i: passages[i].date or "", reverse=True)
+        hits = [
+            Hit(passage=passages[i], score=float(final_scores[i]), rank=rank,
+                also_in=tuple(groups[i].also_in),
+                scores={**fused[groups[i].index].scores, "fused": fused[groups[i].index].score,
+                        **extra.get(i, {})})
+            for rank, i in enumerate(order, start=1)
+        ]
+        return SearchResult(query, hits, applied, inferred)
+
+    def _candidates(
+        self, query: str, qvec: np.ndarray | None, mode: str, allowed: np.ndarray | None,
+        pool: int, depth: int,
+    ) -> tuple[list[Group], list[Fused]]:
+        """Fused candidates (best first) and the duplicate-collapsed groups over them."""
+        s = self.settings.retrieval
+        depth = max(depth, 3 * pool)
+        lists = {}
+        if mode in ("bm25", "hybrid"):
+            lists["bm25"] = self.bm25.search(query, depth, allowed)
+        if mode in ("dense", "hybrid"):
+            if qvec is None:
+                qvec = self.store.embedder.embed([query])[0]
+            lists["dense"] = self.store.search(qvec, depth, allowed)
+        if mode == "hybrid":
+            fused = fuse(lists, s.fusion, s.dense_weight, s.rrf_k)
+        else:
+            fused = [Fused(row, score, {mode: score}) for row, score in lists[mode]]
+        limit = max(pool, 3 * pool if s.mmr else pool)
+        if not s.collapse_duplicates:
+            return [Group(i) for i in range(min(limit, len(fused)))], fused
+        # Only rows that can still matter are read: the kept ones and their possible copies.
+        head = fused[: 3 * limit + 10 + limit]
+        rows = [f.row for f in head]
+        passages = self.store.passages(rows)
+        vectors = self.store.vectors(rows) if rows else None
+        return collapse(passages, vectors, limit), head
