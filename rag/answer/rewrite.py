@@ -68,10 +68,12 @@ def rewrite_offline(question: str, previous: str) -> str:
     elliptical = bool(fragment) and not _WH.match(fragment) and len(fragment.split()) <= _SHORT
     if elliptical:
         runs = list(_ENTITY_RUN.finditer(previous))
-        if runs:
+        if runs and re.search(r"\b[A-Z]", fragment):
+            # a name for a name: "And Canada?" swaps out "the US, Germany and Britain"
             run = max(runs, key=lambda m: len(m.group(0)))
             return previous[: run.start()] + fragment + previous[run.end():]
-        return f"{_topic(previous)} {fragment}".strip() + "?"
+        # anything else ("And in 2021?") narrows the previous question
+        return f"{previous.strip().rstrip('?.! ')} {fragment}?"
     pronoun = _PRONOUN.search(q)
     if pronoun:
         topic = _AUX.sub("", _topic(previous))
