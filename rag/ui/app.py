@@ -1,0 +1,238 @@
+"""UI stage: the Gradio chat app. Question -> streamed cited answer, sources panel, article view.
+
+Layout: a sidebar with the filters and the index info; the chat on the left; on the right, tabs
+with the sources of the selected answer and the full article. All HTML comes from
+`rag.ui.render` (escaped); this module only wires events and per-session state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import Answer
+from rag.ui import render
+from rag.ui.assets import CSS, JS, SCROLL_TO_CARD, SCROLL_TO_MARK
+from rag.ui.backend import Backend, IndexBackend
+from rag.ui.export import answer_markdown, write_export
+from rag.ui.feedback import save_feedback
+from rag.ui.session import Session, make_filters, turn_of_message
+
+# Answers run in worker threads; the store is thread-safe. Four at a time keeps a 2-core machine
+# responsive (more only makes every answer slower) while the queue holds the rest in order.
+CONCURRENCY = 4
+OFFLINE, LLM = "Offline (extractive)", "LLM"
+EXAMPLES = [
+    "How many soldiers will the US, Germany and Britain each contribute?",
+    "What did NATO decide about the Baltic states?",
+]
+Msg = dict[str, Any]
+
+
+def _msg(role: str, content: str) -> Msg:
+    return {"role": role, "content": content}
+
+
+def _contexts(backend: Backend, answer: Answer) -> dict[int, render.Context]:
+    out = {}
+    for c in answer.citations:
+        ctx = render.passage_context(c, answer.hits)
+        if ctx is None:  # cited from outside the retrieved passages: show a window of the article
+            art = backend.article(c.article_id)
+            ctx = render.article_window(c, art.text if art else None)
+        out[c.number] = ctx
+    return out
+
+
+def _panel(backend: Backend, session: Session) -> str:
+    answer = session.current()
+    if answer is None or session.selected is None:
+        return render.source_cards(None, 0, {})
+    return render.source_cards(answer, session.selected, _contexts(backend, answer), session.cited,
+                               plain=answer_markdown(answer))
+
+
+def build_app(settings: Settings, index_dir: str | Path, backend: Backend | None = None) -> gr.Blocks:
+    """The chat app over `index_dir`; an explanatory page instead when the index cannot be opened."""
+    if backend is None:
+        try:
+            backend = IndexBackend(index_dir, settings)
+        except RagError as exc:
+            return build_error_app(type(exc).__name__, str(exc))
+    return _chat_app(settings, Path(index_dir), backend)
+
+
+def build_error_app(title: str, message: str) -> gr.Blocks:
+    readable = {"IndexNotFound": "No index to answer from", "IndexMismatch": "The index does not match"}
+    with gr.Blocks(title="News QA: cannot start") as app:
+        gr.HTML(render.error_page_html(readable.get(title, title), message), elem_id="error-page")
+    return app
+
+
+def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Blocks:  # noqa: C901
+    facets = backend.facets()
+    answerers = [OFFLINE, LLM] if backend.llm_available else [OFFLINE]
+    default_answerer = LLM if backend.llm_available and settings.answer.answerer == "llm" else OFFLINE
+
+    with gr.Blocks(title="News QA") as app:
+        session = gr.State(Session())
+        with gr.Sidebar(label="Filters", open=True, elem_id="sidebar"):
+            gr.Markdown("### Filters")
+            since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="since")
+            until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="until")
+            authors = gr.Dropdown(list(facets.authors), multiselect=True, allow_custom_value=True,
+                                  label="Authors", elem_id="authors")
+            sources = gr.Dropdown(list(facets.sources), multiselect=True, allow_custom_value=True,
+                                  label="Sources", elem_id="sources-filter")
+            gr.Markdown("### Retrieval")
+            mode = gr.Radio(["hybrid", "bm25", "dense"], value=settings.retrieval.mode, label="Mode",
+                            elem_id="mode")
+            k = gr.Slider(1, 20, value=min(settings.retrieval.k, 20), step=1, label="Passages to read",
+                          elem_id="k")
+            answerer = gr.Radio(answerers, value=default_answerer, label="Answerer", elem_id="answerer",
+                                info=None if backend.llm_available else
+                                "LLM: set RAG_LLM__BASE_URL and RAG_LLM__MODEL to enable.")
+            gr.Markdown("### Index")
+            gr.HTML(render.index_info_html(backend.stats()), elem_id="index-info")
+
+        gr.HTML('<div id="app-title"><h1>News QA</h1><p>Answers from the news archive; every claim '
+                "cites the passage it comes from. Click a number to see it.</p></div>")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="chat", height=560, latex_delimiters=[], buttons=["copy_all"],
+                    feedback_options=("Like", "Dislike"), layout="bubble",
+                    placeholder="Ask a question about the articles in the index.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, placeholder="Ask about the news…", scale=6,
+                                          elem_id="question", autofocus=True, max_lines=4)
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                with gr.Row():
+                    clear = gr.Button("Clear chat", size="sm", elem_id="clear")
+                    export = gr.DownloadButton("Export as Markdown", size="sm", interactive=False,
+                                               elem_id="export")
+                gr.Examples(EXAMPLES, inputs=question, label="Try")
+            with gr.Column(scale=2), gr.Tabs(elem_id="right-tabs") as tabs:
+                with gr.Tab("Sources", id="sources"):
+                    panel = gr.HTML(render.source_cards(None, 0, {}), elem_id="sources-panel")
+                with gr.Tab("Article", id="article"):
+                    article = gr.HTML('<div class="src-empty">Use "Open article" on a source.</div>',
+                                      elem_id="article-panel")
+        action = gr.Textbox(elem_id="ui-action", elem_classes=["ui-hidden"], show_label=False)
+
+        def respond(q: str, messages: list[Msg], sess: Session, lo: str, hi: str, who: list[str],
+                    where: list[str], how: str, top: float, by: str) -> Iterator[tuple[Any, ...]]:
+            q = (q or "").strip()
+            if not q:
+                raise gr.Error("Type a question first.")
+            try:
+                filters = make_filters(lo, hi, who, where)
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from exc
+            turn = len(sess.answers)
+            messages = list(messages or []) + [_msg("user", render.question_html(q)),
+                                               _msg("assistant", "…")]
+            yield messages, sess, gr.skip(), gr.skip(), ""
+            text, final = "", None
+            try:
+                for item in backend.stream(q, sess.history(), filters, how, int(top), by == LLM):
+                    if isinstance(item, Answer):
+                        final = item
+                    else:
+                        text += item
+                        messages[-1] = _msg("assistant", render.answer_html(text, turn))
+                        yield messages, sess, gr.skip(), gr.skip(), gr.skip()
+            except RagError as exc:
+                messages[-1] = _msg("assistant", render.md_esc(f"Sorry, that failed: {exc}"))
+                yield messages, sess, gr.skip(), gr.skip(), gr.skip()
+                return
+            if final is None:
+                raise gr.Error("The answerer stopped without an answer; see the server log.")
+            messages[-2] = _msg("user", render.question_html(q, final))
+            messages[-1] = _msg("assistant", render.final_answer_html(final, turn))
+            sess.answers.append(final)
+            sess.selected, sess.cited = turn, None
+            download = gr.DownloadButton(value=str(write_export(sess.answers)), interactive=True)
+            yield messages, sess, _panel(backend, sess), download, ""
+
+        inputs = [question, chatbot, session, since, until, authors, sources, mode, k, answerer]
+        gr.on([ask.click, question.submit], respond, inputs, [chatbot, session, panel, export, question],
+              api_name="ask", concurrency_limit=CONCURRENCY).then(
+            lambda: gr.Tabs(selected="sources"), None, tabs, api_visibility="private")
+
+        def on_action(raw: str, sess: Session) -> tuple[Any, ...]:
+            try:
+                act = json.loads(raw or "{}")
+            except json.JSONDecodeError:
+                return gr.skip(), gr.skip(), gr.skip(), sess
+            if act.get("kind") == "cite":
+                turn, n = int(act.get("turn", -1)), int(act.get("n", 0))
+                if 0 <= turn < len(sess.answers):
+                    sess.selected, sess.cited = turn, n
+                return _panel(backend, sess), gr.skip(), gr.Tabs(selected="sources"), sess
+            if act.get("kind") == "open":
+                art = backend.article(str(act.get("article", "")))
+                if art is None:
+                    raise gr.Error("That article is no longer in the index; rebuild or reload the page.")
+                html = render.article_html(art, int(act.get("start", 0)), int(act.get("end", 0)))
+                return gr.skip(), html, gr.Tabs(selected="article"), sess
+            return gr.skip(), gr.skip(), gr.skip(), sess
+
+        action.input(on_action, [action, session], [panel, article, tabs, session],
+                     api_visibility="private").then(None, js=SCROLL_TO_CARD).then(None, js=SCROLL_TO_MARK)
+
+        def on_select(sess: Session, evt: gr.SelectData) -> tuple[str, Session]:
+            turn = turn_of_message(evt.index)
+            if 0 <= turn < len(sess.answers):
+                sess.selected, sess.cited = turn, None
+            return _panel(backend, sess), sess
+
+        chatbot.select(on_select, [session], [panel, session], api_visibility="private")
+
+        def on_like(sess: Session, evt: gr.LikeData) -> None:
+            turn = turn_of_message(evt.index)
+            if 0 <= turn < len(sess.answers) and isinstance(evt.liked, bool):
+                save_feedback(index_dir, sess.answers[turn], evt.liked, sess.id, turn)
+                gr.Info("Thanks, feedback saved.")
+
+        chatbot.like(on_like, [session], None, api_visibility="private")
+
+        def on_clear() -> tuple[Any, ...]:
+            fresh = Session()
+            return ([], fresh, _panel(backend, fresh), '<div class="src-empty">No article open.</div>',
+                    gr.DownloadButton(value=None, interactive=False))
+
+        clear.click(on_clear, None, [chatbot, session, panel, article, export], api_name="clear")
+    return app
+
+
+def launch_kwargs(settings: Settings) -> dict[str, Any]:
+    """What `Blocks.launch` needs besides the app: page assets (launch-time in Gradio 6), host, auth."""
+    kw: dict[str, Any] = {"css": CSS, "js": JS, "server_name": settings.ui.host,
+                          "server_port": settings.ui.port, "theme": gr.themes.Soft()}
+    if settings.ui.auth:
+        user, sep, password = settings.ui.auth.partition(":")
+        if not sep or not user or not password:
+            raise RagError("--auth must look like user:password.", help="For example: --auth alice:s3cret")
+        kw["auth"] = (user, password)
+    return kw
+
+
+def serve(settings: Settings, index_dir: str | Path, block: bool = True, backend: Backend | None = None,
+          **overrides: Any) -> gr.Blocks:
+    """Build and launch the app on settings.ui.host:port (127.0.0.1 by default).
+
+    `block=False` returns once the server is up (tests, the load script); `overrides` go to launch().
+    """
+    app = build_app(settings, index_dir, backend)
+    kw = launch_kwargs(settings)
+    kw.update(overrides)
+    app.launch(prevent_thread_lock=not block, show_error=True, **kw)
+    return app

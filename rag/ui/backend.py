@@ -1,0 +1,94 @@
+"""UI stage, the edge to the pipeline: what the chat app needs of an index, behind one small interface.
+
+The app talks to a `Backend` only, so the browser tests and the load script drive the real
+retriever and answerer, while unit tests can hand it a fake with the same four methods.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rag.settings import Settings
+from rag.types import Answer, Article, Filters
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Distinct authors and sources in the index, for the filter dropdowns."""
+
+    authors: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+class Backend(Protocol):
+    llm_available: bool
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]], filters: Filters | None,
+               mode: str | None, k: int | None, use_llm: bool) -> Iterator[str | Answer]: ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def facets(self) -> Facets: ...
+
+
+def read_facets(db_path: Path, limit: int = 500) -> Facets:
+    """Distinct non-empty authors and sources, most frequent first, read-only.
+
+    Capped at `limit` each: a dropdown of thousands of names helps no one, and the filter also
+    matches substrings typed by hand.
+    """
+    if not db_path.is_file():
+        return Facets()
+    con = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+    try:
+        out = []
+        for column in ("author", "source"):
+            rows = con.execute(
+                f"SELECT {column}, COUNT(*) AS n FROM articles WHERE {column} IS NOT NULL AND {column} != '' "
+                f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?", (limit,)
+            ).fetchall()
+            out.append(tuple(str(r[0]) for r in rows))
+    except sqlite3.Error:
+        return Facets()  # an older layout without these columns: the filters still take typed text
+    finally:
+        con.close()
+    return Facets(authors=out[0], sources=out[1])
+
+
+class IndexBackend:
+    """The real thing: a `Retriever` over an index folder and `rag.answer.stream_answer`."""
+
+    def __init__(self, index_dir: str | Path, settings: Settings) -> None:
+        # imported here so that `rag.ui.render` and friends stay importable without the ML stack
+        from rag.answer.llm import llm_configured
+        from rag.retrieval import Retriever
+
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self.retriever = Retriever.open(self.index_dir, settings)  # raises IndexNotFound / IndexMismatch
+        self.llm_available = llm_configured(settings.llm)
+        self._facets: Facets | None = None
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]], filters: Filters | None,
+               mode: str | None, k: int | None, use_llm: bool) -> Iterator[str | Answer]:
+        from rag.answer import stream_answer
+
+        return stream_answer(question, self.retriever, self.settings, history=tuple(history),
+                             filters=filters, mode=mode, k=k, use_llm=use_llm)
+
+    def article(self, article_id: str) -> Article | None:
+        return self.retriever.store.article(article_id)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.retriever.store.stats())
+
+    def facets(self) -> Facets:
+        if self._facets is None:
+            self._facets = read_facets(self.index_dir / "passages.sqlite")
+        return self._facets

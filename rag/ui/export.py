@@ -1,0 +1,67 @@
+"""UI stage, export: a conversation with its citations -> Markdown (pure), and the file for download.
+
+The Markdown is for people and other tools, not for a browser: article quotes go into blockquotes
+as they are, and titles are written as plain text, never as links, so nothing in an article can
+turn into a live link when the file is rendered elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.types import Answer, Citation
+
+EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-exports"  # Gradio serves files under the temp dir
+_MD_LINK_CHARS = re.compile(r"([\[\]<>])")
+
+
+def _plain(text: str) -> str:
+    """Backslash-escape the characters that start Markdown links or HTML: `[x](y)` -> `\\[x\\](y)`."""
+    return _MD_LINK_CHARS.sub(r"\\\1", text)
+
+
+def citation_line(c: Citation) -> str:
+    """`[1] Title — Author, 2016-06-14, wsws.org` (unknown parts left out)."""
+    meta = ", ".join(b for b in (c.author, c.date, c.source) if b)
+    return f"\\[{c.number}\\] {_plain(c.title)}" + (f" — {_plain(meta)}" if meta else "")
+
+
+def answer_markdown(answer: Answer) -> str:
+    """One answer with its sources: the answer text, then each citation and its quoted span."""
+    lines = [_plain(answer.text).strip(), ""]
+    if answer.citations:
+        lines.append("Sources:")
+        lines.append("")
+        for c in answer.citations:
+            lines.append(citation_line(c))
+            lines.extend("> " + _plain(q) for q in c.quote.splitlines() or [""])
+            lines.append("")
+    for w in answer.warnings:
+        lines.append(f"_Note: {_plain(w)}_")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def conversation_markdown(answers: Sequence[Answer], title: str = "Conversation") -> str:
+    """The whole chat: `## Q1: question`, the search query when it was rewritten, the answer, sources."""
+    out = [f"# {title}", ""]
+    for i, a in enumerate(answers, 1):
+        out.append(f"## Q{i}: {_plain(a.question)}")
+        out.append("")
+        if a.query and a.query.strip() != a.question.strip():
+            out += [f"_Searched for: {_plain(a.query)}_", ""]
+        out.append(answer_markdown(a))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_export(answers: Sequence[Answer], folder: Path = EXPORT_DIR) -> Path:
+    """Write the conversation to a fresh file (one per export, so sessions never share one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"conversation-{uuid.uuid4().hex[:12]}.md"
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(conversation_markdown(answers), encoding="utf-8")
+    tmp.replace(path)
+    return path
