@@ -69,8 +69,12 @@ def _blingfire_offsets(text: str) -> list[Span]:
     starts = (ctypes.c_int32 * len(out))()
     ends = (ctypes.c_int32 * len(out))()
     n = blingfire.blingfire.TextToSentencesWithOffsets(
-        ctypes.c_char_p(data), ctypes.c_int(len(data)), ctypes.byref(out), ctypes.byref(starts),
-        ctypes.byref(ends), ctypes.c_int(len(out)),
+        ctypes.c_char_p(data),
+        ctypes.c_int(len(data)),
+        ctypes.byref(out),
+        ctypes.byref(starts),
+        ctypes.byref(ends),
+        ctypes.c_int(len(out)),
     )
     if n <= 0 or n > len(out):
         return [(0, len(text))]

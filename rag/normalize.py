@@ -140,6 +140,8 @@ def one_line(text: str | None) -> str:
 _DATE_ONLY = re.compile(r"\d{1,2}\s+[A-Za-z]+\.?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2}")
 _REUTERS_DATE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})(?:\s+(\d{1,2}):(\d{2}):(\d{2}))?")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}  # noqa: SIM905
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))  # two defaults expose fields the input lacked
 
 
@@ -156,9 +158,24 @@ def parse_date(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     text = " ".join(value.split())
-    m = _REUTERS_DATE.fullmatch(text) or _REUTERS_DATE.match(text)
-    if m:  # Reuters: "26-FEB-1987 15:01:01.79", with malformed times kept to the date part
-        text = m.group(0) if m.group(4) and int(m.group(4)) < 24 else " ".join(m.group(1, 2, 3))
+    m = _REUTERS_DATE.match(text)
+    if m:  # Reuters "26-FEB-1987 15:01:01.79", built directly: dateutil is 0.2 ms a call
+        day, mon, year, hh, mm, ss = m.groups()
+        month = _MONTHS.get(mon.lower())
+        if month is None:
+            return None
+        try:
+            d = datetime(int(year), month, int(day))
+        except ValueError:
+            return None
+        if hh is not None and int(hh) < 24 and int(mm) < 60 and int(ss) < 60:  # "605:12:19" keeps the day
+            return d.replace(hour=int(hh), minute=int(mm), second=int(ss)).isoformat()
+        return d.date().isoformat()
+    if _ISO_DAY.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text).date().isoformat()
+        except ValueError:
+            return None
     try:
         a, b = (date_parser.parse(text, default=d) for d in _DEFAULTS)
     except (ValueError, OverflowError, TypeError):
@@ -171,7 +188,7 @@ def parse_date(value: str | None) -> str | None:
 
 
 def split_author_date(line: str) -> tuple[str | None, str | None]:
-    """"Thomas Gaist 14 June 2016" -> ("Thomas Gaist", "2016-06-14"); a bare date or name works too."""
+    """ "Thomas Gaist 14 June 2016" -> ("Thomas Gaist", "2016-06-14"); a bare date or name works too."""
     line = one_line(line)
     for m in _DATE_ONLY.finditer(line):
         if m.end() == len(line):
