@@ -2,7 +2,7 @@
 
 Two kinds of repeats reach the ranking:
 - Overlapping passages of ONE article (the chunker repeats whole sentences between neighbours).
-  We keep the best-ranked one and drop its overlapping or touching siblings. We do not build a merged
+  We keep the best-ranked one and drop its overlapping siblings. We do not build a merged
   span: the kept passage is already an exact article slice a citation can quote, and a merged one
   could exceed the prompt budget the chunker sized passages for.
 - Near-identical passages of DIFFERENT articles (syndicated copies, revised versions of a story).
@@ -15,7 +15,7 @@ Two kinds of repeats reach the ranking:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,8 +53,8 @@ def containment(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) ->
 
 
 def spans_touch(a: Passage, b: Passage) -> bool:
-    """Same article and overlapping or adjacent character spans (gap of whitespace at most 2)."""
-    return a.article_id == b.article_id and a.start <= b.end + 2 and b.start <= a.end + 2
+    """Same article and overlapping character spans. Mere neighbours are distinct text and both stay."""
+    return a.article_id == b.article_id and a.start < b.end and b.start < a.end
 
 
 def collapse(
@@ -63,13 +63,19 @@ def collapse(
     limit: int,
     cosine: float = COSINE,
     min_containment: float = CONTAINMENT,
+    article_text: Callable[[str], str | None] | None = None,
 ) -> list[Group]:
     """Walk candidates best first, keeping at most `limit` groups.
 
     Same-article overlaps are dropped silently; cross-article copies are recorded in `also_in`.
+    Two revisions of a story are often cut at different sentences, so once one passage pair marks
+    article X as a copy of kept article A, X's later passages are also checked against A's whole
+    text (`article_text(A)`): those found there join A's hit instead of showing the story twice.
     """
     kept: list[Group] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
+    copies: dict[str, int] = {}  # copy article id -> group of the article it copies
+    full: dict[int, frozenset[tuple[str, ...]]] = {}  # group -> shingles of its whole article
     for i, passage in enumerate(passages):
         sh = shingles(passage.text)
         absorbed = False
@@ -83,8 +89,16 @@ def collapse(
             near = vectors is not None and float(vectors[i] @ vectors[group.index]) >= cosine
             if near or containment(sh, kept_shingles[g]) >= min_containment:
                 group.also_in.append(passage.id)
+                copies.setdefault(passage.article_id, g)
                 absorbed = True
                 break
+        g = copies.get(passage.article_id, -1)
+        if not absorbed and g >= 0 and article_text is not None:
+            if g not in full:
+                full[g] = shingles(article_text(passages[kept[g].index].article_id) or "")
+            if containment(sh, full[g]) >= min_containment:
+                kept[g].also_in.append(passage.id)
+                absorbed = True
         if absorbed:
             continue
         if len(kept) == limit:

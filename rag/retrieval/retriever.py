@@ -147,4 +147,8 @@ class Retriever:
         rows = [f.row for f in head]
         passages = self.store.passages(rows)
         vectors = self.store.vectors(rows) if rows else None
-        return collapse(passages, vectors, limit), head
+        return collapse(passages, vectors, limit, article_text=self._article_text), head
+
+    def _article_text(self, article_id: str) -> str | None:
+        article = self.store.article(article_id)
+        return article.text if article else None

@@ -1,0 +1,106 @@
+"""`rag search QUERY`: ranked passages with scores, provenance and the filter that was applied."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.errors import IndexNotFound
+from rag.settings import DEFAULT_INDEX, Settings
+from rag.types import Filters, SearchResult
+
+SNIPPET = 160
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "search",
+        help="search the index (no answer, just ranked passages)",
+        description="Hybrid BM25 + dense search; filters apply before the top-k cut.",
+    )
+    p.add_argument("query", help="the search text; a year, a month or 'latest' in it narrows by date")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/default)")
+    p.add_argument("--k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument(
+        "--mode", choices=["hybrid", "bm25", "dense"], help="retriever (default from settings: hybrid)"
+    )
+    p.add_argument("--since", metavar="DATE", help="only articles from this date on (YYYY[-MM[-DD]])")
+    p.add_argument("--until", metavar="DATE", help="only articles up to this date, inclusive")
+    p.add_argument("--author", action="append", default=[], metavar="NAME", help="author (repeatable)")
+    p.add_argument("--source", action="append", default=[], metavar="NAME", help="source (repeatable)")
+    p.add_argument("--article", action="append", default=[], metavar="ID", help="article id (repeatable)")
+    p.add_argument("--newest-first", action="store_true", help="order the hits by date, newest first")
+    p.add_argument("--rerank", metavar="MODEL", help="cross-encoder folder or cached name to rerank with")
+    p.add_argument("--no-time", action="store_true", help="do not infer dates from the query text")
+    p.add_argument("--json", action="store_true", help="print a JSON list (passage fields + score + rank)")
+    p.set_defaults(func=run)
+
+
+def _date(value: str | None, end: bool) -> str | None:
+    """'1987' -> 1987-01-01 (or 1987-12-31 for --until); full dates pass through."""
+    if not value:
+        return None
+    value = value.strip()
+    if len(value) == 4 and value.isdigit():
+        return f"{value}-12-31" if end else f"{value}-01-01"
+    if len(value) == 7 and end:
+        return value  # "1987-03": the store compares ISO prefixes, so this keeps all of March
+    return value
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    return Filters(
+        since=_date(args.since, False),
+        until=_date(args.until, True),
+        authors=tuple(args.author),
+        sources=tuple(args.source),
+        article_ids=tuple(args.article),
+        newest_first=args.newest_first,
+    )
+
+
+def format_result(result: SearchResult) -> str:
+    lines = []
+    if result.inferred:
+        lines.append(f"({result.inferred})")
+    if not result.filters.is_empty():
+        shown = {k: v for k, v in result.filters.to_dict().items() if v}
+        lines.append("filters: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    if not result.hits:
+        lines.append("No passages found.")
+    for hit in result.hits:
+        p = hit.passage
+        snippet = " ".join(p.text.split())
+        snippet = snippet if len(snippet) <= SNIPPET else snippet[: SNIPPET - 1].rstrip() + "…"
+        lines.append(
+            f"{hit.rank:>2}. [{hit.score:.4f}] {p.title or '(untitled)'} — {p.date or 'undated'}"
+            + (f" — {p.author}" if p.author else "")
+        )
+        lines.append(f"    {p.id}  chars {p.start}-{p.end}")
+        lines.append(f"    {snippet}")
+        if hit.also_in:
+            lines.append(f"    also in: {', '.join(hit.also_in)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rag.retrieval import Retriever
+
+    if not (Path(args.index) / "manifest.json").is_file():
+        raise IndexNotFound(f"There is no index at {args.index}.")
+    retrieval: dict[str, Any] = {"mode": args.mode}
+    if args.rerank:
+        retrieval["reranker"] = args.rerank
+    if args.no_time:
+        retrieval["time_aware"] = False
+    settings = Settings.from_env(retrieval=retrieval)
+    result = Retriever.open(args.index, settings).search(args.query, k=args.k, filters=filters_from(args))
+    if args.json:
+        json.dump([h.to_dict() for h in result.hits], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_result(result))
+    return 0
