@@ -97,7 +97,7 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                           elem_id="k")
             answerer = gr.Radio(answerers, value=default_answerer, label="Answerer", elem_id="answerer",
                                 info=None if backend.llm_available else
-                                "LLM: set RAG_LLM__BASE_URL and RAG_LLM__MODEL to enable.")
+                                "LLM answers need RAG_LLM\\_\\_BASE_URL and RAG_LLM\\_\\_MODEL set.")
             gr.Markdown("### Index")
             gr.HTML(render.index_info_html(backend.stats()), elem_id="index-info")
 
@@ -106,7 +106,7 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    elem_id="chat", height=560, latex_delimiters=[], buttons=["copy_all"],
+                    elem_id="chat", label="Chat", show_label=False, height=560, latex_delimiters=[], buttons=["copy_all"],
                     feedback_options=("Like", "Dislike"), layout="bubble",
                     placeholder="Ask a question about the articles in the index.",
                 )
@@ -185,7 +185,7 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                 return gr.skip(), html, gr.Tabs(selected="article"), sess
             return gr.skip(), gr.skip(), gr.skip(), sess
 
-        action.input(on_action, [action, session], [panel, article, tabs, session],
+        action.change(on_action, [action, session], [panel, article, tabs, session],
                      api_visibility="private").then(None, js=SCROLL_TO_CARD).then(None, js=SCROLL_TO_MARK)
 
         def on_select(sess: Session, evt: gr.SelectData) -> tuple[str, Session]:
