@@ -13,12 +13,14 @@ csv.field_size_limit(16 * 1024 * 1024)  # news bodies exceed csv's 128 KB defaul
 
 
 def load(text: str, origin: str) -> LoadResult:
-    sample = text[:8192]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel_tab if origin.lower().endswith(".tsv") else csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    # The delimiter is the commonest candidate in the header line. csv.Sniffer looks at whole
+    # rows and misreads quoted fields that hold commas and line breaks (common in bodies).
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max(",;\t|", key=header.count) if any(c in header for c in ",;\t|") else ","
+    dialect = csv.excel
+    reader = csv.DictReader(
+        io.StringIO(text.lstrip("\ufeff"), newline=""), dialect=dialect, delimiter=delimiter
+    )
     if not reader.fieldnames:
         return LoadResult(problems=[Problem(origin, "CSV has no header row")])
     articles: list[Article] = []
