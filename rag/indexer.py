@@ -149,13 +149,16 @@ def index_articles(
 
         old: Store | None = None
         full_reason = "--rebuild" if rebuild else None
+        old_hashes: dict[str, str] = {}
         if not rebuild and (index_dir / "manifest.json").exists():
             old = Store.open(index_dir)
+            old_hashes = old.article_hashes()
             full_reason = _full_reason(old.manifest, model, backend, chunking)
             if full_reason:
+                old.close()
                 old = None
-        old_hashes = old.article_hashes() if old else {}
         unchanged = [a.id for a in articles if old_hashes.get(a.id) == hashes[a.id]]
+        keep = set(unchanged) if old is not None else set()
         added = sum(1 for a in articles if a.id not in old_hashes)
         removed = len(set(old_hashes) - set(hashes))
         changed = len(articles) - len(unchanged) - added
@@ -167,7 +170,6 @@ def index_articles(
                 return replace(base, passages=len(old), seconds=time.perf_counter() - t0, nothing_to_do=True)
 
         # passages: copied from the old index for unchanged articles, chunked for the rest
-        keep = set(unchanged)
         old_rows = old.rows_by_article() if old else {}
         old_keys = old.embed_hashes() if old else []
         passages: list[Passage] = []
