@@ -114,3 +114,19 @@ def test_mmr_prefers_diversity_as_lambda_drops() -> None:
     assert mmr(rel, vecs, 3, lam=1.0) == [0, 1, 2]
     assert mmr(rel, vecs, 2, lam=0.5) == [0, 2]
     assert mmr(np.array([]), np.zeros((0, 2)), 3) == []
+
+
+def test_collapse_checks_later_passages_of_a_copy_against_the_whole_original() -> None:
+    # Two revisions cut at different sentences: b:1 matches no kept passage, but its text is in a.
+    first, second = STORY, "Canada is expected to confirm its own contingent of one thousand soldiers soon."
+    original = f"{first} {second}"
+    passages = [
+        _p("a:0", "a", first),
+        _p("b:0", "b", first),
+        _p("b:1", "b", second, 200),
+        _p("c:0", "c", "Oil prices fell in March as OPEC raised output, traders in London said."),
+    ]
+    texts = {"a": original}
+    groups = collapse(passages, None, limit=10, article_text=texts.get)
+    assert [g.index for g in groups] == [0, 3] and groups[0].also_in == ["b:0", "b:1"]
+    assert [g.index for g in collapse(passages, None, limit=10)] == [0, 2, 3]  # without the lookup
