@@ -12,6 +12,7 @@ import ctypes
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import blingfire
 from tokenizers import Tokenizer
@@ -100,70 +101,97 @@ def _trim(text: str, start: int, end: int) -> Span:
     return start, end
 
 
-def _split_long(text: str, span: Span, offsets: list[Span], budget: int) -> list[tuple[Span, int]]:
-    """Cut one over-long sentence at word boundaries into pieces of at most `budget` word pieces.
+class _Unit(NamedTuple):
+    span: Span
+    tokens: int
+    glued: bool = False  # ends inside a word that the next unit continues
 
-    `offsets` are the word-piece character offsets relative to the sentence start. A single word
-    longer than the budget (a URL, a run of digits) is cut between word pieces instead.
-    """
-    base = span[0]
-    piece_ends = [base + e for _, e in offsets]
-    pieces: list[tuple[Span, int]] = []
+
+def _greedy_cut(text: str, span: Span, offsets: list[Span], target: int) -> list[Span]:
+    """Cut at word boundaries into pieces of about `target` word pieces (counted with `offsets`,
+    the sentence's word-piece offsets); a single longer word is cut between its word pieces."""
+    piece_ends = [span[0] + e for _, e in offsets]
+    pieces: list[Span] = []
     start, count, i, last_end = span[0], 0, 0, span[0]
     for word in _WORD.finditer(text, span[0], span[1]):
         n = 0
         while i < len(piece_ends) and piece_ends[i] <= word.end():
             n, i = n + 1, i + 1
-        if count and count + n > budget:
-            pieces.append((_trim(text, start, last_end), count))
+        if count and count + n > target:
+            pieces.append(_trim(text, start, last_end))
             start, count = word.start(), 0
-        if n > budget:  # one word longer than a whole passage
-            first = i - n
-            while n > budget:
-                cut = piece_ends[first + budget - 1]
-                pieces.append(((start, cut), budget))
-                start, first, n = cut, first + budget, n - budget
+        first = i - n
+        while n > target:  # one word longer than a whole passage (a URL, a run of digits)
+            cut = piece_ends[first + target - 1]
+            pieces.append((start, cut))
+            start, first, n = cut, first + target, n - target
         count += n
         last_end = word.end()
-    if count or start < span[1]:
-        pieces.append((_trim(text, start, span[1]), count))
-    return [(s, c) for s, c in pieces if s[0] < s[1]]
+    pieces.append(_trim(text, start, span[1]))
+    return [p for p in pieces if p[0] < p[1]]
 
 
-def _units(article: Article, budget: int, tokenizer: Tokenizer) -> list[tuple[Span, int]]:
+def _split_long(text: str, span: Span, tokenizer: Tokenizer, budget: int, target: int = 0) -> list[_Unit]:
+    """Pieces of one over-long sentence, each re-encoded to check the budget: a fragment of a
+    word tokenizes differently on its own ("##a0" becomes "a0"), so counts are not additive there."""
+    target = target or budget
+    offsets = tokenizer.encode(text[span[0] : span[1]], add_special_tokens=False).offsets
+    pieces = _greedy_cut(text, span, list(offsets), target)
+    units: list[_Unit] = []
+    for k, piece in enumerate(pieces):
+        n = len(tokenizer.encode(text[piece[0] : piece[1]], add_special_tokens=False).ids)
+        glued = k + 1 < len(pieces) and not text[piece[1] : pieces[k + 1][0]]
+        if n <= budget or target <= 1:
+            units.append(_Unit(piece, n, glued))
+        else:
+            inner = _split_long(text, piece, tokenizer, budget, max(1, target - (n - budget)))
+            units.extend(inner[:-1])
+            units.append(inner[-1]._replace(glued=glued))
+    return units
+
+
+def _units(article: Article, budget: int, tokenizer: Tokenizer) -> list[_Unit]:
     """Sentences with their word-piece counts, long ones already split to fit the budget."""
     spans = sentence_spans(article.text)
     if not spans:
         return []
     # encode_batch_fast skips offsets (faster); only the rare over-long sentence needs them
     encodings = tokenizer.encode_batch_fast([article.text[s:e] for s, e in spans], add_special_tokens=False)
-    units: list[tuple[Span, int]] = []
+    units: list[_Unit] = []
     for span, enc in zip(spans, encodings, strict=True):
         n = len(enc.ids)
         if n <= budget:
-            units.append((span, n))
+            units.append(_Unit(span, n))
         else:
-            offsets = tokenizer.encode(article.text[span[0] : span[1]], add_special_tokens=False).offsets
-            units.extend(_split_long(article.text, span, list(offsets), budget))
+            units.extend(_split_long(article.text, span, tokenizer, budget))
     return units
 
 
-def _pack(units: list[tuple[Span, int]], budget: int, overlap: int) -> list[tuple[int, int]]:
+def _pack(units: list[_Unit], budget: int, overlap: int) -> list[tuple[int, int]]:
     """Greedy packing of units into windows [i, j) under the budget, with `overlap` whole units
-    repeated at the start of the next window when they fit. Always makes progress."""
+    repeated at the start of the next window when they fit. Always makes progress.
+
+    Word-piece counts of whole sentences add up when joined by whitespace (BERT pre-tokenizes on
+    spaces and punctuation); counts of the two halves of a cut word do not, so a window always
+    ends at a unit that ends mid-word, and the next window never repeats it as overlap."""
     windows: list[tuple[int, int]] = []
     i = 0
     while i < len(units):
         total, j = 0, i
-        while j < len(units) and (j == i or total + units[j][1] <= budget):
-            total += units[j][1]
+        while j < len(units) and (j == i or total + units[j].tokens <= budget):
+            total += units[j].tokens
             j += 1
+            if units[j - 1].glued:
+                break
         windows.append((i, j))
         if j >= len(units):
             break
         nxt = max(i + 1, j - overlap)
         # drop overlap sentences that would leave no room for the next new sentence
-        while nxt < j and sum(n for _, n in units[nxt:j]) + units[j][1] > budget:
+        while nxt < j and (
+            sum(u.tokens for u in units[nxt:j]) + units[j].tokens > budget
+            or any(u.glued for u in units[nxt:j])
+        ):
             nxt += 1
         i = nxt
     return windows
@@ -175,7 +203,7 @@ def chunk_article(article: Article, settings: ChunkSettings, model: str = DEFAUL
     units = _units(article, budget, word_piece_tokenizer(model))
     passages = []
     for ordinal, (i, j) in enumerate(_pack(units, budget, settings.overlap_sentences)):
-        start, end = units[i][0][0], units[j - 1][0][1]
+        start, end = units[i].span[0], units[j - 1].span[1]
         text = article.text[start:end]
         passages.append(
             Passage(
