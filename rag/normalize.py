@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dateutil import parser as date_parser
 
@@ -182,7 +182,9 @@ def parse_date(value: str | None) -> str | None:
         return None
     if (a.year, a.month, a.day) != (b.year, b.month, b.day):
         return None
-    if _TIME.search(text) and (a.hour, a.minute, a.second) != (0, 0, 0) or "T" in text:
+    if _TIME.search(text):  # a time was given (midnight included), so keep it
+        if a.tzinfo is not None:  # stored as naive UTC so dates compare across sources
+            a = a.astimezone(UTC)
         return a.replace(tzinfo=None, microsecond=0).isoformat()
     return a.date().isoformat()
 
