@@ -134,10 +134,13 @@ def main() -> int:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="build the cached index and stop")
     args = parser.parse_args()
     folder = ROOT / "cache" / "bench_retrieval" / f"index-{args.passages}"
     if args.rebuild or not (folder / "manifest.json").is_file():
         build(folder, args.passages, 384)
+    if args.build_only:
+        return 0
     _, titles = bbc_text()
     queries = random.Random(1).sample(titles, args.queries)
     settings = Settings()

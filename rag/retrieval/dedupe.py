@@ -73,41 +73,55 @@ def collapse(
     text (`article_text(A)`): those found there join A's hit instead of showing the story twice.
     """
     kept: list[Group] = []
-    kept_shingles: list[frozenset[tuple[str, ...]]] = []
+    kept_size: list[int] = []
+    by_article: dict[str, list[int]] = {}  # article id -> kept groups from it
+    postings: dict[tuple[str, ...], list[int]] = {}  # shingle -> kept groups holding it
     copies: dict[str, int] = {}  # copy article id -> group of the article it copies
     full: dict[int, frozenset[tuple[str, ...]]] = {}  # group -> shingles of its whole article
-    for i, passage in enumerate(passages):
+    kept_vecs = np.zeros((limit, vectors.shape[1]), dtype=np.float32) if vectors is not None else None
+    scan = 3 * limit + 10  # candidates below the cut only matter as copies of kept hits
+    for i, passage in enumerate(passages[:scan]):
+        if any(spans_touch(passage, passages[kept[g].index]) for g in by_article.get(passage.article_id, ())):
+            continue
         sh = shingles(passage.text)
-        absorbed = False
-        for g, group in enumerate(kept):
-            other = passages[group.index]
-            if spans_touch(passage, other):
-                absorbed = True
-                break
-            if other.article_id == passage.article_id:
-                continue
-            near = vectors is not None and float(vectors[i] @ vectors[group.index]) >= cosine
-            if near or containment(sh, kept_shingles[g]) >= min_containment:
-                group.also_in.append(passage.id)
-                copies.setdefault(passage.article_id, g)
-                absorbed = True
-                break
-        g = copies.get(passage.article_id, -1)
-        if not absorbed and g >= 0 and article_text is not None:
+        target = -1
+        if kept_vecs is not None and kept and vectors is not None:
+            sims = kept_vecs[: len(kept)] @ vectors[i]
+            for near in np.flatnonzero(sims >= cosine).tolist():
+                if passages[kept[near].index].article_id != passage.article_id:
+                    target = near
+                    break
+        if target < 0 and postings:
+            # Shared shingles per kept group through an inverted index: linear in this passage.
+            shared: dict[int, int] = {}
+            for s in sh:
+                for g in postings.get(s, ()):
+                    shared[g] = shared.get(g, 0) + 1
+            for g in sorted(shared):
+                same = passages[kept[g].index].article_id == passage.article_id
+                if not same and shared[g] / min(len(sh), kept_size[g]) >= min_containment:
+                    target = g
+                    break
+        if target < 0 and article_text is not None and copies.get(passage.article_id, -1) >= 0:
+            g = copies[passage.article_id]
             if g not in full:
                 full[g] = shingles(article_text(passages[kept[g].index].article_id) or "")
             if containment(sh, full[g]) >= min_containment:
-                kept[g].also_in.append(passage.id)
-                absorbed = True
-        if absorbed:
+                target = g
+        if target >= 0:
+            kept[target].also_in.append(passage.id)
+            copies.setdefault(passage.article_id, target)
             continue
         if len(kept) == limit:
-            # Candidates below the cut only matter as copies of kept hits; stop looking past 3x.
-            if i >= 3 * limit + 10:
-                break
             continue
+        g = len(kept)
         kept.append(Group(i))
-        kept_shingles.append(sh)
+        kept_size.append(len(sh))
+        by_article.setdefault(passage.article_id, []).append(g)
+        for s in sh:
+            postings.setdefault(s, []).append(g)
+        if kept_vecs is not None and vectors is not None:
+            kept_vecs[g] = vectors[i]
     return kept
 
 
