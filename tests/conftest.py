@@ -2,7 +2,9 @@
 
 - `hash_settings`: Settings whose embedder is HashEmbedder(64) (embedding.model = "hash"); instant.
 - `hash_index`: corpus/sample indexed with those settings (session-scoped; do not modify it).
-- `model_cache`: one ONNX export cache folder for the whole test session (export takes ~20 s).
+- `model_cache`: the ONNX export cache. The project's own cache/models (keyed by the model's
+  weight hash, so sharing it is safe): exporting takes 20-60 s, which the suite should pay once
+  per checkout, not once per run. RAG_TEST_MODEL_CACHE=DIR points it elsewhere (e.g. empty).
 - `sample_settings`: default settings (real all-MiniLM-L6-v2, backend auto) using that cache.
 - `sample_index`: corpus/sample indexed with the real default model (session-scoped, read-only).
 - `make_hash_index(articles, name)`: a fresh hash-embedder index of `Article`s in tmp_path.
@@ -24,8 +26,10 @@ from rag.types import Article  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
+def model_cache() -> Path:
+    folder = Path(os.environ.get("RAG_TEST_MODEL_CACHE") or Settings().embedding.cache_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
