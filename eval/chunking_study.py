@@ -102,8 +102,8 @@ def main() -> int:
                 "passages": passages,
                 **{f"{m} nDCG@10": beir.modes[m].metrics["nDCG@10"] for m in modes},
                 **{f"{m} R@100": beir.modes[m].metrics["Recall@100"] for m in modes},
-                "QA answer Hits@1": qa.modes["hybrid"].extra["answer in passage Hits@1"],
-                "QA answer Hits@3": qa.modes["hybrid"].extra["answer in passage Hits@3"],
+                "QA answer Hits@1": qa.modes["hybrid"].extra["answer Hits@1"],
+                "QA answer Hits@3": qa.modes["hybrid"].extra["answer Hits@3"],
                 "seconds": round(time.time() - t0, 1),
             }
             rows.append(row)

@@ -32,7 +32,7 @@ class EvalReport:
     k: int
     modes: dict[str, ModeScores]
     notes: list[str] = field(default_factory=list)
-    answer: dict[str, float] = field(default_factory=dict)  # answer-level checks (QA files only)
+    answer: dict[str, Any] = field(default_factory=dict)  # answer-level checks (QA files only)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -99,12 +99,20 @@ def render_markdown(report: EvalReport, plot_name: str | None = None) -> str:
         lines += [
             f"| {name} | {_fmt(v) if isinstance(v, float) else v} |" for name, v in report.answer.items()
         ]
-    lines += [
-        "",
-        f"Held-out discipline: these figures are on the **{ds['split']}** split; "
-        "tune parameters on train or dev, never on the split reported here.",
-        "",
-    ]
+    if report.kind == "beir":
+        lines += [
+            "",
+            f"Held-out discipline: these figures are on the **{ds['split']}** split; "
+            "tune parameters on train or dev, never on the split reported here.",
+            "",
+        ]
+    else:
+        lines += [
+            "",
+            f"QA file: metrics on gold articles (MaxP); 'passage' columns on gold passage ids; 'answer' "
+            f"columns count a top-{report.k} passage that contains a gold answer string.",
+            "",
+        ]
     if plot_name:
         lines += [f"![Recall@k per mode]({plot_name})", ""]
     st = report.stamp

@@ -230,7 +230,7 @@ def _answer_checks(
         if item.gold_article_ids:
             gold_cited.append(any(c.article_id in item.gold_article_ids for c in answer.citations))
     out = {
-        "questions": float(len(items)),
+        "questions": len(items),
         "answer contains gold": _mean(contained),
         "a cited span contains gold": _mean(cited),
         "cites a gold article": _mean(gold_cited),
@@ -285,10 +285,11 @@ def evaluate_qa(
                 for it in with_answers
             }
             arun = ranked_run({q: [h.passage.id for h in hs] for q, hs in top.items()})
+            # "answer Hits@k": some top-k passage contains a gold answer string.
             names = {
-                f"answer in passage MRR@{k}": f"MRR@{k}",
-                "answer in passage Hits@1": "Hits@1",
-                f"answer in passage Hits@{k}": f"Hits@{k}",
+                "answer Hits@1": "Hits@1",
+                f"answer Hits@{k}": f"Hits@{k}",
+                f"answer MRR@{k}": f"MRR@{k}",
             }
             measures = measures_for(k)
             pq = per_query(aqrels, arun, {n: measures[m] for n, m in names.items()})
