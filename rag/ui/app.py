@@ -106,8 +106,8 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    elem_id="chat", label="Chat", show_label=False, height=560, latex_delimiters=[], buttons=["copy_all"],
-                    feedback_options=("Like", "Dislike"), layout="bubble",
+                    elem_id="chat", label="Chat", show_label=False, height=560, layout="bubble",
+                    latex_delimiters=[], buttons=[], feedback_options=("Like", "Dislike"),
                     placeholder="Ask a question about the articles in the index.",
                 )
                 with gr.Row():
@@ -160,7 +160,8 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
             sess.answers.append(final)
             sess.selected, sess.cited = turn, None
             download = gr.DownloadButton(value=str(write_export(sess.answers)), interactive=True)
-            yield messages, sess, _panel(backend, sess), download, ""
+            # the question box was emptied at the start; what is in it now is the next question
+            yield messages, sess, _panel(backend, sess), download, gr.skip()
 
         inputs = [question, chatbot, session, since, until, authors, sources, mode, k, answerer]
         gr.on([ask.click, question.submit], respond, inputs, [chatbot, session, panel, export, question],
@@ -210,6 +211,8 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                     gr.DownloadButton(value=None, interactive=False))
 
         clear.click(on_clear, None, [chatbot, session, panel, article, export], api_name="clear")
+        # the Chatbot's own trash icon empties the messages only; forget the answers with them
+        chatbot.clear(on_clear, None, [chatbot, session, panel, article, export], api_visibility="private")
     return app
 
 
