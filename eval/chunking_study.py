@@ -12,12 +12,18 @@ numbers are therefore higher than on the full corpus; the comparison between con
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +37,37 @@ SCIFACT = Path("/work/shared/data/beir-scifact")
 SAMPLE_QA = ROOT / "eval" / "sample_qa.jsonl"
 WORK = ROOT / "index" / "chunking-study"
 RESULTS = ROOT / "eval" / "results"
+CACHE = ROOT / "cache" / "chunking_study"
+
+
+class CachedEmbedder:
+    """Wraps the real embedder with a text-keyed vector cache on disk, shared by every configuration.
+
+    Short documents give the same passages under every setting, and re-running the study embeds nothing.
+    Stored as .npy arrays (keys as fixed-width unicode), no pickle.
+    """
+
+    def __init__(self, inner: Any, folder: Path) -> None:
+        from rag.embedding import backend_of
+
+        self.inner, self.name, self.dim, self.backend = inner, inner.name, inner.dim, backend_of(inner)
+        self.folder = folder / f"{self.name}-{self.backend}".replace("/", "_")
+        self.cache: dict[str, np.ndarray] = {}
+        if (self.folder / "keys.npy").is_file():
+            keys, vecs = np.load(self.folder / "keys.npy"), np.load(self.folder / "vectors.npy")
+            self.cache = dict(zip(keys.tolist(), vecs, strict=True))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}
+        if todo:
+            self.cache.update(zip(todo, self.inner.embed(list(todo.values())), strict=True))
+        return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+
+    def save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        np.save(self.folder / "keys.npy", np.array(list(self.cache), dtype="<U64"))
+        np.save(self.folder / "vectors.npy", np.stack(list(self.cache.values())).astype(np.float32))
 
 
 def subset_beir(src: Path, dst: Path, n_docs: int, split: str, seed: int = 13) -> Path:
@@ -52,11 +89,11 @@ def subset_beir(src: Path, dst: Path, n_docs: int, split: str, seed: int = 13) -
     return dst
 
 
-def sample_index(settings: Settings, tag: str) -> Path:
+def sample_index(settings: Settings, tag: str, embedder: CachedEmbedder) -> Path:
     from rag.indexer import build_index
 
     index_dir = WORK / f"sample-{tag}"
-    build_index([SAMPLE_CORPUS], index_dir, settings)  # incremental: a no-op when already built
+    build_index([SAMPLE_CORPUS], index_dir, settings, embedder=embedder)  # a no-op when already built
     return index_dir
 
 
@@ -66,6 +103,7 @@ def main() -> int:
     ap.add_argument("--overlaps", default="0,1,2")
     ap.add_argument("--docs", type=int, default=1500, help="SciFact corpus subset size (0 = full corpus)")
     ap.add_argument("--split", default="test")
+    ap.add_argument("--queries", type=int, default=0, help="only the first N queries of the split (0 = all)")
     ap.add_argument("--modes", default="bm25,dense,hybrid")
     ap.add_argument("--out", type=Path, default=RESULTS / "chunking_study")
     args = ap.parse_args()
@@ -75,16 +113,25 @@ def main() -> int:
     else:
         data = SCIFACT
     dataset = load_beir(data, args.split)
+    if args.queries:
+        keep = list(dataset.queries)[: args.queries]
+        dataset = replace(
+            dataset, queries={q: dataset.queries[q] for q in keep}, qrels={q: dataset.qrels[q] for q in keep}
+        )
     qa_items = load_qa(SAMPLE_QA)
+    from rag.embedding import load_embedder
+
+    embedder = CachedEmbedder(load_embedder(Settings.from_env().embedding), CACHE)
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         for overlap in [int(o) for o in args.overlaps.split(",")]:
             settings = Settings.from_env(chunking={"max_tokens": size, "overlap_sentences": overlap})
             t0 = time.time()
-            beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False)
+            beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False, embedder=embedder)
+            embedder.save()
             qa = evaluate_qa(
                 qa_items,
-                sample_index(settings, f"{size}-{overlap}"),
+                sample_index(settings, f"{size}-{overlap}", embedder),
                 settings,
                 ["hybrid"],
                 k=3,

@@ -43,14 +43,19 @@ def beir_index_dir(dataset: BeirDataset, settings: Settings, root: Path = INDEX_
 
 
 def ensure_beir_index(
-    dataset: BeirDataset, settings: Settings, root: Path = INDEX_ROOT, progress: bool = True
+    dataset: BeirDataset,
+    settings: Settings,
+    root: Path = INDEX_ROOT,
+    progress: bool = True,
+    embedder: Any = None,
 ) -> Path:
     index_dir = beir_index_dir(dataset, settings, root)
     if not (index_dir / "manifest.json").is_file():
         from rag.indexer import index_articles
 
         print(f"Indexing {dataset.corpus_path} into {index_dir} ...", file=sys.stderr)
-        index_articles(list(corpus_articles(dataset.corpus_path)), index_dir, settings, progress=progress)
+        articles = list(corpus_articles(dataset.corpus_path))
+        index_articles(articles, index_dir, settings, progress=progress, embedder=embedder)
     return index_dir
 
 
@@ -156,14 +161,18 @@ def evaluate_beir(
     limit: int | None = None,
     progress: bool = True,
     batch: int = 1,
+    embedder: Any = None,
 ) -> EvalReport:
-    """Every mode on one index. `limit` takes the first N queries (quick tuning runs; the report says so)."""
+    """Every mode on one index. `limit` takes the first N queries (quick tuning runs; the report says so).
+
+    `embedder` only matters when the index is built (a study may pass a caching wrapper).
+    """
     from rag.retrieval import Retriever
 
     # BEIR documents have no dates, and a query word like "recent" must not turn into a date filter here.
     settings = settings.model_copy(deep=True)
     settings.retrieval.time_aware = False
-    index_dir = ensure_beir_index(dataset, settings, index_root, progress)
+    index_dir = ensure_beir_index(dataset, settings, index_root, progress, embedder)
     retriever = Retriever.open(index_dir, settings)
     queries = dict(list(dataset.queries.items())[:limit]) if limit else dataset.queries
     qrels = {q: dataset.qrels[q] for q in queries}
