@@ -20,7 +20,7 @@ from rag.types import Answer
 from rag.ui import render
 from rag.ui.assets import CSS, JS, SCROLL_TO_CARD, SCROLL_TO_MARK
 from rag.ui.backend import Backend, IndexBackend
-from rag.ui.export import answer_markdown, write_export
+from rag.ui.export import answer_text, write_export
 from rag.ui.feedback import save_feedback
 from rag.ui.session import Session, make_filters, turn_of_message
 
@@ -55,7 +55,7 @@ def _panel(backend: Backend, session: Session) -> str:
     if answer is None or session.selected is None:
         return render.source_cards(None, 0, {})
     return render.source_cards(answer, session.selected, _contexts(backend, answer), session.cited,
-                               plain=answer_markdown(answer))
+                               plain=answer_text(answer))
 
 
 def build_app(settings: Settings, index_dir: str | Path, backend: Backend | None = None) -> gr.Blocks:
@@ -97,7 +97,7 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                           elem_id="k")
             answerer = gr.Radio(answerers, value=default_answerer, label="Answerer", elem_id="answerer",
                                 info=None if backend.llm_available else
-                                "LLM answers need RAG_LLM\\_\\_BASE_URL and RAG_LLM\\_\\_MODEL set.")
+                                "LLM: not configured (see the README's LLM section).")
             gr.Markdown("### Index")
             gr.HTML(render.index_info_html(backend.stats()), elem_id="index-info")
 
@@ -118,31 +118,33 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
                     export = gr.DownloadButton("Export as Markdown", size="sm", interactive=False,
                                                elem_id="export")
-                gr.Examples(EXAMPLES, inputs=question, label="Try")
+                gr.Examples(EXAMPLES, inputs=question, label="Try (sample corpus)")
             with gr.Column(scale=2), gr.Tabs(elem_id="right-tabs") as tabs:
                 with gr.Tab("Sources", id="sources"):
-                    panel = gr.HTML(render.source_cards(None, 0, {}), elem_id="sources-panel")
+                    panel = gr.HTML(render.source_cards(None, 0, {}), label="sources",
+                                    elem_id="sources-panel")
                 with gr.Tab("Article", id="article"):
                     article = gr.HTML('<div class="src-empty">Use "Open article" on a source.</div>',
                                       elem_id="article-panel")
         action = gr.Textbox(elem_id="ui-action", elem_classes=["ui-hidden"], show_label=False)
 
-        def respond(q: str, messages: list[Msg], sess: Session, lo: str, hi: str, who: list[str],
-                    where: list[str], how: str, top: float, by: str) -> Iterator[tuple[Any, ...]]:
-            q = (q or "").strip()
+        # parameter names are the API's (gradio_client: predict(question, history, since, ...))
+        def respond(question: str, history: list[Msg], sess: Session, since: str, until: str,
+                    authors: list[str], sources: list[str], mode: str, passages: float,
+                    answerer: str) -> Iterator[tuple[Any, ...]]:
+            q = (question or "").strip()
             if not q:
                 raise gr.Error("Type a question first.")
             try:
-                filters = make_filters(lo, hi, who, where)
+                filters = make_filters(since, until, authors, sources)
             except ValueError as exc:
                 raise gr.Error(str(exc)) from exc
             turn = len(sess.answers)
-            messages = list(messages or []) + [_msg("user", render.question_html(q)),
-                                               _msg("assistant", "…")]
+            messages = list(history or []) + [_msg("user", render.question_html(q)), _msg("assistant", "…")]
             yield messages, sess, gr.skip(), gr.skip(), ""
             text, final = "", None
             try:
-                for item in backend.stream(q, sess.history(), filters, how, int(top), by == LLM):
+                for item in backend.stream(q, sess.history(), filters, mode, int(passages), answerer == LLM):
                     if isinstance(item, Answer):
                         final = item
                     else:

@@ -45,6 +45,17 @@ def answer_markdown(answer: Answer) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def answer_text(answer: Answer) -> str:
+    """The answer as plain text for the clipboard: text with [n] markers, then the numbered quotes."""
+    lines = [answer.text.strip()]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            meta = ", ".join(b for b in (c.author, c.date, c.source) if b)
+            lines.append(f"[{c.number}] {c.title}" + (f" ({meta})" if meta else "") + f': "{c.quote}"')
+    return "\n".join(lines) + "\n"
+
+
 def conversation_markdown(answers: Sequence[Answer], title: str = "Conversation") -> str:
     """The whole chat: `## Q1: question`, the search query when it was rewritten, the answer, sources."""
     out = [f"# {title}", ""]
