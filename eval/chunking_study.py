@@ -99,6 +99,7 @@ def sample_index(settings: Settings, tag: str, embedder: CachedEmbedder) -> Path
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--beir", type=Path, default=SCIFACT, help="BEIR folder")
     ap.add_argument("--sizes", default="64,128,200")
     ap.add_argument("--overlaps", default="0,1,2")
     ap.add_argument("--docs", type=int, default=1500, help="SciFact corpus subset size (0 = full corpus)")
@@ -109,9 +110,9 @@ def main() -> int:
     args = ap.parse_args()
     modes = args.modes.split(",")
     if args.docs:
-        data = subset_beir(SCIFACT, WORK / f"scifact-{args.docs}", args.docs, args.split)
+        data = subset_beir(args.beir, WORK / f"{args.beir.name}-{args.docs}", args.docs, args.split)
     else:
-        data = SCIFACT
+        data = args.beir
     dataset = load_beir(data, args.split)
     if args.queries:
         keep = list(dataset.queries)[: args.queries]
@@ -129,9 +130,10 @@ def main() -> int:
             t0 = time.time()
             beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False, embedder=embedder)
             embedder.save()
+            sample_dir = sample_index(settings, f"{size}-{overlap}", embedder)
             qa = evaluate_qa(
                 qa_items,
-                sample_index(settings, f"{size}-{overlap}", embedder),
+                sample_dir,
                 settings,
                 ["hybrid"],
                 k=3,
@@ -149,6 +151,7 @@ def main() -> int:
                 "passages": passages,
                 **{f"{m} nDCG@10": beir.modes[m].metrics["nDCG@10"] for m in modes},
                 **{f"{m} R@100": beir.modes[m].metrics["Recall@100"] for m in modes},
+                "sample passages": Store.open(sample_dir).stats()["passages"],
                 "QA answer Hits@1": qa.modes["hybrid"].extra["answer Hits@1"],
                 "QA answer Hits@3": qa.modes["hybrid"].extra["answer Hits@3"],
                 "seconds": round(time.time() - t0, 1),
@@ -163,13 +166,13 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(
-        json.dumps({"rows": rows, "args": vars(args) | {"out": str(out)}}, indent=2)
+        json.dumps({"rows": rows, "args": {k: str(v) for k, v in vars(args).items()}}, indent=2)
     )
     cols = list(rows[0])
     lines = [
         "# Chunking study",
         "",
-        f"SciFact {args.split} split, {n_queries} queries, corpus subset of {n_docs} documents "
+        f"{args.beir.name} {args.split} split, {n_queries} queries, corpus subset of {n_docs} documents "
         f"(fingerprint `{fingerprint}`: every judged document plus a seeded random sample), and the "
         "sample-corpus QA file (`eval/sample_qa.jsonl`, hybrid mode: the answer string is inside "
         "the top-1 / a top-3 passage).",
