@@ -181,9 +181,11 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
         "|" + "---|" * len(cols),
     ]
     for r in rows:
-        lines.append(
-            "| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in r.values()) + " |"
-        )
+        cells = [
+            f"{v:.1f}" if k == "seconds" else f"{v:.4f}" if isinstance(v, float) else str(v)
+            for k, v in r.items()
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Command: `.venv/bin/python eval/chunking_study.py " + " ".join(sys.argv[1:]) + "`", ""]
     out.with_suffix(".md").write_text("\n".join(lines))
 
