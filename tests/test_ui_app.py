@@ -1,0 +1,71 @@
+"""UI wiring without a browser: the error pages, launch options, and the `rag serve`/`rag demo` CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+
+def _html_values(app: Any) -> str:
+    import gradio as gr
+
+    return "".join(str(b.value) for b in app.blocks.values() if isinstance(b, gr.HTML))
+
+
+def test_missing_index_shows_the_fixing_command(tmp_path: Path) -> None:
+    from rag.ui.app import build_app
+
+    page = _html_values(build_app(Settings(), tmp_path / "nowhere"))
+    assert "No index to answer from" in page and "rag index corpus/sample" in page
+    assert "Traceback" not in page
+
+
+def test_mismatched_index_shows_the_fixing_command(hash_index: Path) -> None:
+    from rag.ui.app import build_app
+
+    page = _html_values(build_app(Settings(), hash_index))  # built with the hash embedder, asked for MiniLM
+    assert "does not match" in page and "--rebuild" in page and "RAG_EMBEDDING__MODEL=" in page
+
+
+def test_chat_app_builds_over_an_index(hash_index: Path, hash_settings: Settings) -> None:
+    from rag.ui.app import build_app
+
+    app = build_app(hash_settings, hash_index)
+    page = _html_values(app)
+    assert "index-info" in page and "Articles" in page
+    assert "/ask" in app.get_api_info()["named_endpoints"]  # what gradio_client and eval/load_ui.py call
+
+
+@pytest.mark.parametrize(("auth", "expect"), [(None, None), ("ann:pw:x", ("ann", "pw:x"))])
+def test_launch_binds_localhost_and_parses_auth(auth: str | None, expect: tuple[str, str] | None) -> None:
+    from rag.ui.app import launch_kwargs
+
+    kw = launch_kwargs(Settings.from_env({}, ui={"auth": auth}))
+    assert kw["server_name"] == "127.0.0.1" and kw["server_port"] == 7860
+    assert kw.get("auth") == expect
+    assert "cite-chip" in kw["js"] and ".src-card" in kw["css"]
+
+
+@pytest.mark.parametrize("auth", ["nopassword", ":pw", "ann:"])
+def test_bad_auth_says_how_to_write_it(auth: str) -> None:
+    from rag.ui.app import launch_kwargs
+
+    with pytest.raises(RagError, match="user:password"):
+        launch_kwargs(Settings.from_env({}, ui={"auth": auth}))
+
+
+def test_cli_serve_and_demo_options() -> None:
+    from rag.cli import build_parser
+    from rag.cli.serve_cmd import settings_from
+
+    parser = build_parser()
+    args = parser.parse_args(["serve", "--index", "x", "--port", "8000", "--auth", "a:b"])
+    s = settings_from(args)
+    assert (args.index, s.ui.host, s.ui.port, s.ui.auth) == ("x", "127.0.0.1", 8000, "a:b")
+    demo = parser.parse_args(["demo", "--host", "0.0.0.0"])
+    assert settings_from(demo).ui.host == "0.0.0.0" and demo.rebuild is False
