@@ -41,6 +41,22 @@ def test_chat_app_builds_over_an_index(hash_index: Path, hash_settings: Settings
     assert "/ask" in app.get_api_info()["named_endpoints"]  # what gradio_client and eval/load_ui.py call
 
 
+def test_llm_answerer_offered_only_when_configured(hash_index: Path, hash_settings: Settings) -> None:
+    import gradio as gr
+
+    from rag.ui.app import LLM, build_app
+
+    def choices(settings: Settings) -> list[Any]:
+        app = build_app(settings, hash_index)
+        radio = next(b for b in app.blocks.values() if isinstance(b, gr.Radio) and b.elem_id == "answerer")
+        return [c[0] for c in radio.choices]
+
+    assert LLM not in choices(hash_settings)
+    llm = hash_settings.model_copy(update={"llm": hash_settings.llm.model_copy(
+        update={"base_url": "http://127.0.0.1:9/v1", "model": "any"})})
+    assert LLM in choices(llm)
+
+
 @pytest.mark.parametrize(("auth", "expect"), [(None, None), ("ann:pw:x", ("ann", "pw:x"))])
 def test_launch_binds_localhost_and_parses_auth(auth: str | None, expect: tuple[str, str] | None) -> None:
     from rag.ui.app import launch_kwargs

@@ -139,6 +139,10 @@ def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: st
     _wait_sources_for(page, "Canada")
     assert page.locator("#chat a.cite-chip").count() >= 2
     _shot(page, "3-follow-up")
+
+    page.click("#chat a.cite-chip >> nth=0")  # a chip of the first answer brings back its sources
+    _wait_sources_for(page, "Germany and Britain")
+    assert page.wait_for_selector("#sources-panel .src-card.selected mark")
     assert page.dialogs == []
 
 
