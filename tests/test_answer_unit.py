@@ -40,6 +40,8 @@ def test_parse_markers(text, keys):
 def test_split_answer_keeps_markers_with_their_sentence():
     parts = split_answer("Troops arrive. [1] Russia objects. [2][3]")
     assert parts == ["Troops arrive [1].", "Russia objects [2][3]."]
+    quoted = split_answer('He said “no.” [1] She agreed. [unsupported]')
+    assert quoted == ["He said “no [1].”", "She agreed [unsupported]."]
 
 
 def test_citation_quotes_the_article_exactly_and_rejects_spans_outside_the_passage():

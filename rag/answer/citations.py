@@ -19,8 +19,9 @@ from rag.types import Citation, Hit, Passage
 
 _KEYS = r"\d+(?:\s*[,;]\s*\d+)*"
 _MARKER = re.compile(rf"\[({_KEYS})\]")
-# "Claim. [1]" -> "Claim [1]." so the marker stays with its sentence when the text is split.
-_MARKER_AFTER_STOP = re.compile(rf"([.!?])((?:\s*\[{_KEYS}\])+)")
+# "Claim. [1]" -> "Claim [1]." so the marker stays with its sentence when the text is split
+# (also after a closing quote: 'he said "no." [2]').
+_MARKER_AFTER_STOP = re.compile(rf"([.!?][\"'”’)]*)((?:\s*\[(?:{_KEYS}|unsupported)\])+)")
 # Support a cited span must reach for an LLM sentence to count as backed by it. Calibrated by
 # eval/calibrate_refusal.py: SciFact claims score 0.30-0.97 (p10 0.45) against their evidence
 # abstract and 0.00-0.36 (p90 0.23) against a random one; 0.30 accepts 99% and rejects 99%
