@@ -216,7 +216,9 @@ def summarise(records: list[dict[str, Any]], wall: float, args: argparse.Namespa
         "sessions": args.sessions, "turns_per_session": 2, "answers": len(turns), "wall_s": wall,
         "errors": sum(p.startswith("error") for p in problems),
         "crossed": sum(p.startswith("crossed") for p in problems), "problems": problems,
-        "latency": stats, "concurrency_limit": concurrency, "index": str(args.index),
+        "latency": stats, "concurrency_limit": concurrency,
+        "index": str(args.index.resolve().relative_to(PROJECT_ROOT)) if args.index.resolve().is_relative_to(
+            PROJECT_ROOT) else str(args.index),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),

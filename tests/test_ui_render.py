@@ -152,6 +152,11 @@ def test_export_markdown_has_citations_and_no_live_links(tmp_path: Path) -> None
     path = write_export([ans], tmp_path)
     assert path.read_text(encoding="utf-8") == conversation_markdown([ans])
     assert write_export([ans], tmp_path) != path  # one file per export: sessions never share
+    import os
+
+    os.utime(path, (1, 1))  # a day-old export is cleaned up by the next one
+    write_export([ans], tmp_path)
+    assert not path.exists() and len(list(tmp_path.glob("*.md"))) == 2
 
 
 def test_feedback_concurrent_appends_stay_whole_lines(tmp_path: Path) -> None:

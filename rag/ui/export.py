@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from rag.types import Answer, Citation
 
 EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-exports"  # Gradio serves files under the temp dir
+KEEP_S = 24 * 3600  # a file is written after every answer; older ones than this are removed
 _MD_LINK_CHARS = re.compile(r"([\[\]<>])")
 
 
@@ -71,6 +73,13 @@ def conversation_markdown(answers: Sequence[Answer], title: str = "Conversation"
 def write_export(answers: Sequence[Answer], folder: Path = EXPORT_DIR) -> Path:
     """Write the conversation to a fresh file (one per export, so sessions never share one)."""
     folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_S
+    for old in folder.glob("conversation-*.md"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:  # another session removed it first
+            pass
     path = folder / f"conversation-{uuid.uuid4().hex[:12]}.md"
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(conversation_markdown(answers), encoding="utf-8")
