@@ -85,3 +85,78 @@ def test_cli_serve_and_demo_options() -> None:
     assert (args.index, s.ui.host, s.ui.port, s.ui.auth) == ("x", "127.0.0.1", 8000, "a:b")
     demo = parser.parse_args(["demo", "--host", "0.0.0.0"])
     assert settings_from(demo).ui.host == "0.0.0.0" and demo.rebuild is False
+
+
+class FakeBackend:
+    """The Backend interface with canned answers; records what the app asked for."""
+
+    llm_available = False
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def stream(self, question: str, history: Any, filters: Any, mode: Any, k: Any, use_llm: bool) -> Any:
+        from rag.errors import LLMUnavailable
+        from rag.types import Answer, Citation
+
+        self.calls.append({"question": question, "history": list(history), "filters": filters, "mode": mode,
+                           "k": k, "use_llm": use_llm})
+        if "fail" in question:
+            raise LLMUnavailable("The endpoint refused the connection.")
+        yield "Alpha <b>one</b> "
+        yield "[1]. Beta"
+        quote = "Alpha one"
+        cite = Citation(1, "p1", "a1", "T", "2020-01-01", "A", "S", 0, len(quote), quote)
+        yield Answer(text="Alpha one [1].", citations=[cite], grounded=True, question=question,
+                     query=question)
+
+    def article(self, article_id: str) -> Any:
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {"articles": 1, "passages": 1, "model": "fake", "built_at": "now"}
+
+    def facets(self) -> Any:
+        from rag.ui.backend import Facets
+
+        return Facets(("A",), ("S",))
+
+
+def test_streaming_filters_history_and_errors_through_the_api(tmp_path: Path) -> None:
+    import socket
+
+    from gradio_client import Client
+
+    from rag.ui.app import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    backend = FakeBackend()
+    app = serve(Settings.from_env({}, ui={"port": port}), tmp_path, block=False, backend=backend, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        job = client.submit("first?", [], "2019", "2020-12", ["A"], [], "bm25", 3, "Offline (extractive)",
+                            api_name="/ask")
+        steps = [str(out[0][-1]["content"]) for out in job]
+        chat, panel = job.outputs()[-1][0], job.outputs()[-1][1]
+        # placeholder, then each delta (escaped, the marker already a chip), then the checked final text
+        assert len(steps) >= 3 and "&#60;b&#62;one" in "".join(steps) and "cite-chip" in "".join(steps)
+        assert "Beta" not in str(chat[-1]["content"]) and "Alpha one" in str(chat[-1]["content"])
+        assert "Sources for: <q>first?</q>" in panel and "<mark>Alpha one</mark>" in panel
+        call = backend.calls[0]
+        assert (call["mode"], call["k"], call["use_llm"]) == ("bm25", 3, False)
+        f = call["filters"]
+        assert (f.since, f.until, f.authors) == ("2019", "2020-12", ("A",))
+        failed = client.predict("please fail", chat, "", "", [], [], "hybrid", 8, "Offline (extractive)",
+                                api_name="/ask")
+        assert backend.calls[1]["history"] == [("first?", "Alpha one [1].")]  # this session's turn only
+        import html
+
+        shown = html.unescape(str(failed[0][-1]["content"]))
+        assert "Sorry, that failed: The endpoint refused" in shown and "RAG_LLM__BASE_URL" in shown
+        with pytest.raises(Exception, match="YYYY-MM-DD"):
+            client.predict("dated?", [], "last June", "", [], [], "hybrid", 8, "Offline (extractive)",
+                           api_name="/ask")
+    finally:
+        app.close()
