@@ -139,6 +139,9 @@ def write_plot(report: EvalReport, path: Path) -> None:
         ks = sorted(scores.recall_curve)
         left.plot(ks, [scores.recall_curve[k] for k in ks], marker="o", label=mode)
     left.set_xscale("log")
+    ks_all = sorted({k for m in report.modes.values() for k in m.recall_curve})
+    left.set_xticks(ks_all, [str(k) for k in ks_all])
+    left.minorticks_off()
     left.set_xlabel("k (documents)")
     left.set_ylabel("Recall@k")
     left.set_ylim(0, 1.02)
@@ -148,9 +151,10 @@ def write_plot(report: EvalReport, path: Path) -> None:
     key = f"nDCG@{report.k}"
     modes = list(report.modes)
     values = [report.modes[m].metrics.get(key, 0.0) for m in modes]
-    bars = right.bar(modes, values, color="tab:blue")
+    colors = [f"C{i}" for i in range(len(modes))]  # the same colour as the mode's curve
+    bars = right.bar(modes, values, color=colors)
     right.bar_label(bars, labels=[f"{v:.3f}" for v in values])
-    right.set_ylim(0, 1.0)
+    right.set_ylim(0, 1.1)
     right.set_title(key)
     ds = report.dataset
     fig.suptitle(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
-import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -15,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.evaluation.answers import answer_checks
 from rag.evaluation.beir import BeirDataset, corpus_articles
 from rag.evaluation.metrics import (
     latency_summary,
@@ -210,45 +209,6 @@ def evaluate_beir(
     )
 
 
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
-
-
-def _answer_checks(
-    items: Sequence[QAItem], retriever: Any, settings: Settings, progress: bool
-) -> dict[str, float]:
-    """Final answers: does the answer (and a cited span) contain a gold string; is every quote exact."""
-    try:
-        answer_question = getattr(importlib.import_module("rag.answer"), "answer_question", None)
-    except ImportError:
-        answer_question = None
-    if answer_question is None:  # the answer stage has not landed (or failed to import): skip, say so
-        return {}
-    store = retriever.store
-    contained, cited, gold_cited, exact, n_citations, seconds = [], [], [], 0, 0, []
-    for item in tqdm(items, desc=" answer", unit="q", disable=not progress, file=sys.stderr):
-        start = time.perf_counter()
-        answer = answer_question(item.question, retriever, settings)
-        seconds.append(time.perf_counter() - start)
-        for c in answer.citations:
-            n_citations += 1
-            article = store.article(c.article_id)
-            exact += int(article is not None and article.text[c.start : c.end] == c.quote)
-        if item.answers:
-            contained.append(contains_answer(_MARKER.sub("", answer.text), item.answers))
-            cited.append(any(contains_answer(c.quote, item.answers) for c in answer.citations))
-        if item.gold_article_ids:
-            gold_cited.append(any(c.article_id in item.gold_article_ids for c in answer.citations))
-    out = {
-        "questions": len(items),
-        "answer contains gold": _mean(contained),
-        "a cited span contains gold": _mean(cited),
-        "cites a gold article": _mean(gold_cited),
-        "citations exact (quote == article slice)": exact / n_citations if n_citations else 0.0,
-        "answer p50 ms": latency_summary(seconds)["p50_ms"],
-    }
-    return out
-
-
 def evaluate_qa(
     items: Sequence[QAItem],
     index_dir: Path,
@@ -306,7 +266,7 @@ def evaluate_qa(
         if not article_qrels and not passage_qrels:
             curve = {}
         scores[mode] = ModeScores(metrics, latency_summary(seconds), curve, extra)
-    answer = _answer_checks(items, retriever, settings, progress) if answers else {}
+    answer = answer_checks(items, retriever, settings, progress) if answers else {}
     notes = []
     if answers and not answer:
         notes.append("answer-level checks skipped: rag.answer is not available")
