@@ -70,10 +70,12 @@ class CachedEmbedder:
         np.save(self.folder / "vectors.npy", np.stack(list(self.cache.values())).astype(np.float32))
 
 
-def subset_beir(src: Path, dst: Path, n_docs: int, split: str, seed: int = 13) -> Path:
-    """A BEIR folder with the judged docs of `split` plus seeded random others, `n_docs` in all."""
+def subset_beir(src: Path, dst: Path, n_docs: int, split: str, n_queries: int = 0, seed: int = 13) -> Path:
+    """A BEIR folder with the first `n_queries` judged queries of `split` (0 = all), their judged
+    documents, and seeded random other documents up to `n_docs` in all."""
     full = load_beir(src, split)
-    judged = {d for docs in full.qrels.values() for d in docs}
+    qids = list(full.qrels)[: n_queries or None]
+    judged = {d for q in qids for d in full.qrels[q]}
     records = [obj for _, obj in iter_jsonl(src / "corpus.jsonl")]
     others = [r for r in records if str(r["_id"]) not in judged]
     keep_ids = judged | {
@@ -85,7 +87,8 @@ def subset_beir(src: Path, dst: Path, n_docs: int, split: str, seed: int = 13) -
             if str(r["_id"]) in keep_ids:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     shutil.copy(src / "queries.jsonl", dst / "queries.jsonl")
-    shutil.copy(src / "qrels" / f"{split}.tsv", dst / "qrels" / f"{split}.tsv")
+    rows = [f"{q}\t{d}\t{rel}\n" for q in qids for d, rel in full.qrels[q].items()]
+    (dst / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(rows))
     return dst
 
 
@@ -110,15 +113,14 @@ def main() -> int:
     args = ap.parse_args()
     modes = args.modes.split(",")
     if args.docs:
-        data = subset_beir(args.beir, WORK / f"{args.beir.name}-{args.docs}", args.docs, args.split)
+        name = f"{args.beir.name}-{args.queries or 'all'}q-{args.docs}"
+        data = subset_beir(args.beir, WORK / name, args.docs, args.split, args.queries)
     else:
         data = args.beir
     dataset = load_beir(data, args.split)
-    if args.queries:
-        keep = list(dataset.queries)[: args.queries]
-        dataset = replace(
-            dataset, queries={q: dataset.queries[q] for q in keep}, qrels={q: dataset.qrels[q] for q in keep}
-        )
+    if args.queries and not args.docs:
+        dataset = replace(dataset, queries=dict(list(dataset.queries.items())[: args.queries]))
+        dataset = replace(dataset, qrels={q: dataset.qrels[q] for q in dataset.queries})
     qa_items = load_qa(SAMPLE_QA)
     from rag.embedding import load_embedder
 
