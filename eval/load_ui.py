@@ -160,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="answers computed at a time (default: the app's CONCURRENCY)")
+    parser.add_argument("--out", default="load_ui", help="results name under eval/results ('' for none)")
     args = parser.parse_args(argv)
 
     with socket.socket() as s:
@@ -167,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         port = int(s.getsockname()[1])
     settings = Settings.from_env(ui={"port": port})
     build_if_missing(args.index, settings)
+    import rag.ui.app as ui_app
+
+    if args.concurrency:
+        ui_app.CONCURRENCY = args.concurrency  # read when the app is built
     from rag.ui.app import CONCURRENCY, serve
 
     app = serve(settings, args.index, block=False, quiet=True)
@@ -197,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     report = summarise(records, wall, args, CONCURRENCY)
     report["alone_total_s"] = {"p50": percentile(alone[2:], 0.5), "max": max(alone[2:])}  # after warm-up
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "load_ui.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    (RESULTS / "load_ui.md").write_text(markdown(report), encoding="utf-8")
+    if args.out:
+        (RESULTS / f"{args.out}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        (RESULTS / f"{args.out}.md").write_text(markdown(report), encoding="utf-8")
     print(markdown(report))
     return 0 if report["errors"] == 0 and report["crossed"] == 0 else 1
 

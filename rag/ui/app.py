@@ -24,8 +24,9 @@ from rag.ui.export import answer_text, write_export
 from rag.ui.feedback import save_feedback
 from rag.ui.session import Session, make_filters, turn_of_message
 
-# Answers run in worker threads; the store is thread-safe. Four at a time keeps a 2-core machine
-# responsive (more only makes every answer slower) while the queue holds the rest in order.
+# Answers run in worker threads (the store is thread-safe); the rest wait in Gradio's queue. On 2
+# cores the CPU is the limit: eval/load_ui.py (20 sessions x 2 turns) gave p95 6.2 / 7.2 / 6.5 s
+# with 1 / 4 / 8 at a time, within run-to-run noise. 4 lets a quick answer pass a slow one.
 CONCURRENCY = 4
 OFFLINE, LLM = "Offline (extractive)", "LLM"
 EXAMPLES = [
