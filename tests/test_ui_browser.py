@@ -82,7 +82,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+    ctx = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True,
+                              permissions=["clipboard-read", "clipboard-write"])
     pg = ctx.new_page()
     pg.set_default_timeout(TIMEOUT)
     pg.dialogs = []  # every alert/confirm the page tries to open
@@ -143,6 +144,11 @@ def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: st
     page.click("#chat a.cite-chip >> nth=0")  # a chip of the first answer brings back its sources
     _wait_sources_for(page, "Germany and Britain")
     assert page.wait_for_selector("#sources-panel .src-card.selected mark")
+
+    page.click("#sources-panel button.copy-answer")
+    page.wait_for_selector("#sources-panel button.copy-answer:has-text('Copied')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("The US, Germany and Britain") and "Sources:" in copied and "[1]" in copied
     assert page.dialogs == []
 
 
@@ -157,6 +163,12 @@ def test_date_filter_changes_the_source(page: Any, sample_url: str) -> None:
     assert any("2021" in m for m in metas)
     assert "2017-01-01" in page.inner_text("#chat .q-filter")
     _shot(page, "4-date-filter")
+
+    page.fill("#since textarea", "")  # no filter set: the question itself names a year
+    page.fill("#question textarea", "What happened at the Polish-Belarusian border in 2021?")
+    page.click("#ask")
+    _wait_sources_for(page, "Polish-Belarusian")
+    assert "2021-01-01 to 2021-12-31" in page.locator("#chat .q-filter").last.inner_text()
 
 
 def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_index: Path) -> None:
