@@ -160,3 +160,26 @@ def test_streaming_filters_history_and_errors_through_the_api(tmp_path: Path) ->
                            api_name="/ask")
     finally:
         app.close()
+
+
+def test_auth_is_required_when_configured(tmp_path: Path) -> None:
+    import socket
+
+    import httpx
+
+    from rag.ui.app import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings.from_env({}, ui={"port": port, "auth": "ann:s3cret"})
+    app = serve(settings, tmp_path, block=False, backend=FakeBackend(), quiet=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert httpx.get(f"{base}/config").status_code == 401
+        with httpx.Client(base_url=base) as c:
+            assert c.post("/login", data={"username": "ann", "password": "wrong"}).status_code == 400
+            assert c.post("/login", data={"username": "ann", "password": "s3cret"}).status_code == 200
+            assert c.get("/config").status_code == 200
+    finally:
+        app.close()
