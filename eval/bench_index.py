@@ -121,7 +121,8 @@ def query_latency(index_dir: Path, n_queries: int = 200, big: int = 100_000) -> 
     base = store.vectors()
     rng = np.random.default_rng(0)
     noisy = base[rng.integers(0, len(base), big - len(base))]
-    noisy = noisy + rng.normal(0, 0.05, noisy.shape).astype(np.float32)  # cosine ~0.6 to the original: real topics, not exact copies
+    # noise of norm ~1: cosine ~0.7 to the original, real topics but not exact copies
+    noisy = noisy + rng.normal(0, 0.05, noisy.shape).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
     large = np.vstack([base, noisy]).astype(np.float32)
     for label, vecs in ((f"{len(base):,} (BBC)", base), (f"{len(large):,} (BBC + noisy copies)", large)):
