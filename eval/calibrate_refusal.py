@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer.support import best_span, hit_sentences, support_scores  # noqa: E402
+from rag.answer.support import best_span, hit_sentences, shortlist, support_scores  # noqa: E402
 from rag.chunking import chunk_article  # noqa: E402
 from rag.indexer import build_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
@@ -60,7 +60,8 @@ NEAR_TOPIC = [
 
 
 def best_support(query: str, hits: list[Hit], embedder) -> float:
-    scores, _ = support_scores(query, [s.text for s in hit_sentences(hits)], embedder)
+    # the same candidates the extractive answerer scores
+    scores, _ = support_scores(query, [s.text for s in shortlist(query, hit_sentences(hits))], embedder)
     return float(scores.max()) if len(scores) else 0.0
 
 

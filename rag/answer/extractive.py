@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from rag.answer.citations import Draft, citation_at
-from rag.answer.support import Embedder, Sentence, hit_sentences, support_scores
+from rag.answer.support import Embedder, Sentence, hit_sentences, shortlist, support_scores
 from rag.settings import AnswerSettings
 from rag.types import Citation, Hit
 
@@ -96,7 +96,7 @@ def extractive_answer(
     query: str, hits: Sequence[Hit], embedder: Embedder, settings: AnswerSettings
 ) -> Iterator[str | Draft]:
     """Yield the answer sentence by sentence (as text deltas), then the finished `Draft`."""
-    sentences = hit_sentences(hits)
+    sentences = shortlist(query, hit_sentences(hits))
     scores, vecs = support_scores(query, [s.text for s in sentences], embedder)
     picked = select(scores, vecs, settings.max_sentences, settings.min_support)
     if not picked:

@@ -1,0 +1,117 @@
+"""Time to first answer token with the offline answerer on the sample corpus (target: p50 <= 0.5 s).
+
+Measured from calling `stream_answer` (query rewrite check, retrieval, sentence scoring) to the
+first text delta, and to the finished Answer; retrieval alone is timed in the same run as the
+baseline the answer stage adds to. The model is loaded and one question answered before timing.
+
+    .venv/bin/python eval/bench_answer.py [--index DIR] [--rounds 3]
+
+Writes eval/results/bench_answer.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag.answer import stream_answer  # noqa: E402
+from rag.embedding import backend_of  # noqa: E402
+from rag.indexer import build_index  # noqa: E402
+from rag.retrieval import Retriever  # noqa: E402
+from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
+from rag.types import Answer  # noqa: E402
+
+RESULTS = ROOT / "eval" / "results"
+EXTRA = ["Who won the 2018 World Cup?", "What is the capital of Australia?",
+         "How many soldiers will the US, Germany and Britain each contribute?"]
+TARGET_P50 = 0.5
+
+
+def questions() -> list[str]:
+    path = ROOT / "eval" / "sample_qa.jsonl"
+    qa = [json.loads(line)["question"] for line in path.open() if line.strip()] if path.exists() else []
+    return qa + EXTRA
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--index", help="an index of corpus/sample (built into a temporary folder if omitted)")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    settings = Settings.from_env()
+    index = Path(args.index) if args.index else Path(tempfile.mkdtemp()) / "sample"
+    if not (index / "manifest.json").exists():
+        build_index([SAMPLE_CORPUS], index, settings)
+    retriever = Retriever.open(index, settings)
+    qs = questions()
+    for _item in stream_answer(qs[0], retriever, settings):  # warm-up: model sessions, tokenizers
+        pass
+
+    first, total, search, refused = [], [], [], 0
+    for _ in range(args.rounds):
+        for q in qs:
+            t0 = time.perf_counter()
+            retriever.search(q)
+            search.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            t_first = None
+            for item in stream_answer(q, retriever, settings):
+                if t_first is None and isinstance(item, str):
+                    t_first = time.perf_counter() - t0
+                if isinstance(item, Answer):
+                    total.append(time.perf_counter() - t0)
+                    refused += not item.grounded
+            assert t_first is not None
+            first.append(t_first)
+
+    def stats(xs: list[float]) -> dict[str, float]:
+        a = np.array(xs)
+        return {"p50": float(np.percentile(a, 50)), "p90": float(np.percentile(a, 90)),
+                "max": float(a.max()), "mean": float(a.mean())}
+
+    emb = retriever.store.embedder
+    result = {
+        "n": len(first), "questions": len(qs), "rounds": args.rounds,
+        "time_to_first_token_s": stats(first), "time_to_answer_s": stats(total),
+        "retrieval_only_s": stats(search), "refusals_per_round": refused // args.rounds,
+        "target_p50_s": TARGET_P50, "passes": stats(first)["p50"] <= TARGET_P50,
+        "embedder": f"{getattr(emb, 'name', '?')} ({backend_of(emb)})",
+        "retrieval": f"{settings.retrieval.mode}, k={settings.retrieval.k}",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), "
+                   f"load average {os.getloadavg()[0]:.1f} at the end",
+    }
+    rows = [("time to first answer token", result["time_to_first_token_s"]),
+            ("time to complete Answer", result["time_to_answer_s"]),
+            ("retrieval alone (baseline)", result["retrieval_only_s"])]
+    lines = ["# Offline answerer latency (sample corpus)", "",
+             f"Command: `.venv/bin/python eval/bench_answer.py --rounds {args.rounds}`  ",
+             f"{result['n']} timed answers ({len(qs)} questions x {args.rounds} rounds, "
+             f"{result['refusals_per_round']} refusals per round); embedder {result['embedder']}; "
+             f"retrieval {result['retrieval']}; {result['machine']}.", "",
+             "| measure | p50 (s) | p90 (s) | max (s) | mean (s) |", "|---|---|---|---|---|"]
+    for name, s in rows:
+        lines.append(f"| {name} | {s['p50']:.3f} | {s['p90']:.3f} | {s['max']:.3f} | {s['mean']:.3f} |")
+    verdict = "meets" if result["passes"] else "MISSES"
+    lines += ["", f"p50 time to first token {result['time_to_first_token_s']['p50']:.3f} s {verdict} "
+              f"the {TARGET_P50} s target."]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench_answer.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / "bench_answer.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0 if result["passes"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
