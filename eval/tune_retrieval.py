@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from rag.chunking import chunk_articles, embedding_text  # noqa: E402
 from rag.models import resolve_model_path  # noqa: E402
 from rag.retrieval.bm25 import build_bm25, load_bm25  # noqa: E402
-from rag.retrieval.fusion import fuse  # noqa: E402
+from rag.retrieval.fusion import article_boost, fuse  # noqa: E402
 from rag.settings import ChunkSettings  # noqa: E402
 from rag.types import Article, Passage  # noqa: E402
 
@@ -124,11 +124,32 @@ class Bench:
         return out
 
     def hybrid(
-        self, method: str, dense_weight: float, rrf_k: int, candidates: int
+        self,
+        method: str,
+        dense_weight: float,
+        rrf_k: int,
+        candidates: int,
+        gamma: float = 0.0,
+        prf: float = 0.0,
     ) -> Callable[[str], Ranking]:
+        """`gamma`: article evidence (see fusion.article_boost); `prf`: dense pseudo-relevance
+        feedback weight (query vector + prf * mean of the top-3 fused passages' vectors)."""
+        qindex = {q: i for i, q in enumerate(self.qids)}
+
         def rank(q: str) -> Ranking:
-            lists = {"bm25": self.bm25[q][:candidates], "dense": self.dense[q][:candidates]}
-            return [(f.row, f.score) for f in fuse(lists, method, dense_weight, rrf_k)]
+            dense = self.dense[q]
+            lists = {"bm25": self.bm25[q][:candidates], "dense": dense[:candidates]}
+            fused = fuse(lists, method, dense_weight, rrf_k)
+            if prf > 0:
+                top = [f.row for f in fused[:3]]
+                v = self.qvecs[qindex[q]] + prf * self.pvecs[top].mean(axis=0)
+                sims = self.pvecs @ (v / np.linalg.norm(v))
+                best = np.argsort(-sims)[:candidates]
+                lists["dense"] = [(int(r), float(sims[r])) for r in best]
+                fused = fuse(lists, method, dense_weight, rrf_k)
+            if gamma > 0:
+                fused = article_boost(fused, lambda row: self.passages[row].article_id, gamma)
+            return [(f.row, f.score) for f in fused]
 
         return rank
 
@@ -203,6 +224,30 @@ def main() -> int:
         "weighted score fusion (dense_weight, candidates tuned)",
         {"dense_weight": w_cc, "candidates": cand},
         bench.hybrid("weighted", w_cc, 60, cand),
+    )
+
+    # Step: article evidence and dense pseudo-relevance feedback, on top of the better fusion.
+    best_fusion = max(
+        [(rows[-2]["train"], "rrf", w_rrf, rrf_k, 100), (rows[-1]["train"], "weighted", w_cc, 60, cand)]
+    )
+    _, method, w, rk, c = best_fusion
+    grid = [
+        (tr, g)
+        for g in (0.0, 0.1, 0.25, 0.5)
+        for tr in [ndcg10(bench.run(list(train), bench.hybrid(method, w, rk, c, gamma=g)), train)]
+    ]
+    _, gamma = max(grid)
+    report(f"+ article evidence ({method})", {"gamma": gamma}, bench.hybrid(method, w, rk, c, gamma=gamma))
+    grid = [
+        (tr, b)
+        for b in (0.0, 0.25, 0.5, 1.0)
+        for tr in [ndcg10(bench.run(list(train), bench.hybrid(method, w, rk, c, gamma, prf=b)), train)]
+    ]
+    _, beta = max(grid)
+    report(
+        f"+ dense pseudo-relevance feedback ({method})",
+        {"prf": beta},
+        bench.hybrid(method, w, rk, c, gamma, prf=beta),
     )
 
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from rag.types import Passage
 
 COSINE = 0.95
 CONTAINMENT = 0.7
+PREFILTER = 0.75
 _WORD = re.compile(r"\w+")
 
 
@@ -64,6 +65,7 @@ def collapse(
     cosine: float = COSINE,
     min_containment: float = CONTAINMENT,
     article_text: Callable[[str], str | None] | None = None,
+    scan: int | None = None,
 ) -> list[Group]:
     """Walk candidates best first, keeping at most `limit` groups.
 
@@ -73,40 +75,37 @@ def collapse(
     text (`article_text(A)`): those found there join A's hit instead of showing the story twice.
     """
     kept: list[Group] = []
-    kept_size: list[int] = []
     by_article: dict[str, list[int]] = {}  # article id -> kept groups from it
-    postings: dict[tuple[str, ...], list[int]] = {}  # shingle -> kept groups holding it
     copies: dict[str, int] = {}  # copy article id -> group of the article it copies
     full: dict[int, frozenset[tuple[str, ...]]] = {}  # group -> shingles of its whole article
+    cache: dict[int, frozenset[tuple[str, ...]]] = {}
+
+    def sh(i: int) -> frozenset[tuple[str, ...]]:  # shingling is the costly part: only on demand
+        if i not in cache:
+            cache[i] = shingles(passages[i].text)
+        return cache[i]
+
     kept_vecs = np.zeros((limit, vectors.shape[1]), dtype=np.float32) if vectors is not None else None
-    scan = 3 * limit + 10  # candidates below the cut only matter as copies of kept hits
+    if scan is None:
+        scan = 3 * limit + 10  # candidates below the cut only matter as copies of kept hits
     for i, passage in enumerate(passages[:scan]):
         if any(spans_touch(passage, passages[kept[g].index]) for g in by_article.get(passage.article_id, ())):
             continue
-        sh = shingles(passage.text)
         target = -1
-        if kept_vecs is not None and kept and vectors is not None:
-            sims = kept_vecs[: len(kept)] @ vectors[i]
-            for near in np.flatnonzero(sims >= cosine).tolist():
-                if passages[kept[near].index].article_id != passage.article_id:
-                    target = near
-                    break
-        if target < 0 and postings:
-            # Shared shingles per kept group through an inverted index: linear in this passage.
-            shared: dict[int, int] = {}
-            for s in sh:
-                for g in postings.get(s, ()):
-                    shared[g] = shared.get(g, 0) + 1
-            for g in sorted(shared):
-                same = passages[kept[g].index].article_id == passage.article_id
-                if not same and shared[g] / min(len(sh), kept_size[g]) >= min_containment:
-                    target = g
-                    break
+        others = [g for g in range(len(kept)) if passages[kept[g].index].article_id != passage.article_id]
+        if others and kept_vecs is not None and vectors is not None:
+            sims = kept_vecs[others] @ vectors[i]
+            target = next((g for g, c in zip(others, sims, strict=True) if c >= cosine), -1)
+            # Text is compared only where the vectors are close: copies cut at other sentences still
+            # score well above PREFILTER, unrelated passages almost never do.
+            others = [g for g, c in zip(others, sims, strict=True) if c >= PREFILTER]
+        if target < 0:
+            target = next((g for g in others if containment(sh(i), sh(kept[g].index)) >= min_containment), -1)
         if target < 0 and article_text is not None and copies.get(passage.article_id, -1) >= 0:
             g = copies[passage.article_id]
             if g not in full:
                 full[g] = shingles(article_text(passages[kept[g].index].article_id) or "")
-            if containment(sh, full[g]) >= min_containment:
+            if containment(sh(i), full[g]) >= min_containment:
                 target = g
         if target >= 0:
             kept[target].also_in.append(passage.id)
@@ -114,14 +113,10 @@ def collapse(
             continue
         if len(kept) == limit:
             continue
-        g = len(kept)
-        kept.append(Group(i))
-        kept_size.append(len(sh))
-        by_article.setdefault(passage.article_id, []).append(g)
-        for s in sh:
-            postings.setdefault(s, []).append(g)
+        by_article.setdefault(passage.article_id, []).append(len(kept))
         if kept_vecs is not None and vectors is not None:
-            kept_vecs[g] = vectors[i]
+            kept_vecs[len(kept)] = vectors[i]
+        kept.append(Group(i))
     return kept
 
 

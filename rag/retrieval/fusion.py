@@ -6,7 +6,7 @@ retriever's raw score, so a hit can show why it ranked where it did.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 Ranking = Sequence[tuple[int, float]]
@@ -89,3 +89,20 @@ def fuse(
     if method == "weighted":
         return weighted(rankings, weights)
     raise ValueError(f"Unknown fusion {method!r}: use 'rrf' or 'weighted'.")
+
+
+def article_boost(fused: Sequence[Fused], article_of: Callable[[int], str], gamma: float) -> list[Fused]:
+    """Credit a passage with `gamma` x the fused scores of the other candidates from its article:
+    a story that matches in several places is more likely about the query than one lucky sentence.
+
+    >>> [f.row for f in article_boost([Fused(1, 1.0), Fused(2, 0.9), Fused(3, 0.5)],
+    ...                               {1: "a", 2: "b", 3: "b"}.__getitem__, 0.5)]
+    [2, 1, 3]
+    """
+    if gamma <= 0:
+        return list(fused)
+    totals: dict[str, float] = {}
+    for f in fused:
+        totals[article_of(f.row)] = totals.get(article_of(f.row), 0.0) + f.score
+    scores = {f.row: f.score + gamma * (totals[article_of(f.row)] - f.score) for f in fused}
+    return _sorted(scores, {f.row: f.scores for f in fused})

@@ -8,6 +8,7 @@ optionally diversify (MMR), rerank (cross-encoder) and order by date.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from rag.retrieval.rerank import load_reranker
 from rag.retrieval.timequery import infer_time, merge
 from rag.settings import Settings
 from rag.store import Store
-from rag.types import Filters, Hit, SearchResult
+from rag.types import Filters, Hit, Passage, SearchResult
 
 MODES = ("bm25", "dense", "hybrid")
 BM25_FOLDER = "bm25"
@@ -35,6 +36,8 @@ class Retriever:
         self.store = store
         self.settings = settings or Settings()
         self.bm25 = bm25 if bm25 is not None else load_bm25(Path(store.dir) / BM25_FOLDER)
+        self._allowed: dict[Filters, np.ndarray | None] = {}
+        self._lock = threading.Lock()  # the UI searches from several threads
         if len(self.bm25) != len(store):
             raise IndexNotFound(
                 f"The BM25 index in {store.dir} holds {len(self.bm25)} passages, the store {len(store)}.",
@@ -78,24 +81,24 @@ class Retriever:
         s = self.settings.retrieval
         base = explicit or Filters()
         applied, inferred = merge(base, infer_time(query)) if s.time_aware else (base, None)
-        allowed = self.store.rows_for(applied)
+        allowed = self._rows_for(applied)
         own_dates = (applied.since, applied.until) == (base.since, base.until)
         if allowed is not None and len(allowed) == 0 and not own_dates:
             # The date came from the query and matches nothing: say so, and search all dates.
             inferred = (f"The query names {applied.since} to {applied.until}, but no articles are from then, "
                         "so all dates were searched")
             applied = replace(applied, since=base.since, until=base.until)
-            allowed = self.store.rows_for(applied)
+            allowed = self._rows_for(applied)
         if not query.strip() or (allowed is not None and len(allowed) == 0):
             return SearchResult(query, [], applied, inferred)
 
         pool = max(k, s.rerank_top if s.reranker else 0)
-        groups, fused = self._candidates(query, qvec, mode, allowed, pool, s.candidates)
-        if len(groups) < pool and len(fused) >= s.candidates:
-            # Duplicates ate the pool: look deeper once.
-            groups, fused = self._candidates(query, qvec, mode, allowed, pool, 4 * s.candidates)
+        groups, fused, head = self._candidates(query, qvec, mode, allowed, pool, s.candidates, 3)
+        if head and len(groups) < pool and len(fused) > len(head):
+            # Duplicates ate the pool: look four times deeper, once.
+            groups, fused, head = self._candidates(query, qvec, mode, allowed, pool, 4 * s.candidates, 12)
         rows = [fused[g.index].row for g in groups]
-        passages = self.store.passages(rows)
+        passages = [head[g.index] for g in groups] if head else self.store.passages(rows)
         order = list(range(len(groups)))
         extra: dict[int, dict[str, float]] = {}
         final_scores = [fused[g.index].score for g in groups]
@@ -123,9 +126,9 @@ class Retriever:
 
     def _candidates(
         self, query: str, qvec: np.ndarray | None, mode: str, allowed: np.ndarray | None,
-        pool: int, depth: int,
-    ) -> tuple[list[Group], list[Fused]]:
-        """Fused candidates (best first) and the duplicate-collapsed groups over them."""
+        pool: int, depth: int, scan: int,
+    ) -> tuple[list[Group], list[Fused], list[Passage]]:
+        """Collapsed groups over the fused candidates (best first), and the passages read for them."""
         s = self.settings.retrieval
         depth = max(depth, 3 * pool)
         lists = {}
@@ -141,13 +144,28 @@ class Retriever:
             fused = [Fused(row, score, {mode: score}) for row, score in lists[mode]]
         limit = max(pool, 3 * pool if s.mmr else pool)
         if not s.collapse_duplicates:
-            return [Group(i) for i in range(min(limit, len(fused)))], fused
+            return [Group(i) for i in range(min(limit, len(fused)))], fused, []
         # Only rows that can still matter are read: the kept ones and their possible copies.
-        head = fused[: 3 * limit + 10 + limit]
+        head = fused[: scan * limit + 10]
         rows = [f.row for f in head]
         passages = self.store.passages(rows)
         vectors = self.store.vectors(rows) if rows else None
-        return collapse(passages, vectors, limit, article_text=self._article_text), head
+        groups = collapse(passages, vectors, limit, article_text=self._article_text, scan=len(head))
+        return groups, fused, passages
+
+    def _rows_for(self, filters: Filters) -> np.ndarray | None:
+        """Allowed rows per filter, cached: the index is read-only while open, and a UI session or an
+        inferred year repeats the same filter query after query (the SQL scan costs ~10 ms at 100k)."""
+        key = replace(filters, newest_first=False)
+        with self._lock:
+            if key in self._allowed:
+                return self._allowed[key]
+        rows = self.store.rows_for(key)
+        with self._lock:
+            if len(self._allowed) >= 64:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[key] = rows
+        return rows
 
     def _article_text(self, article_id: str) -> str | None:
         article = self.store.article(article_id)
