@@ -217,3 +217,8 @@ def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_i
         page.click("#export")
     text = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "## Q1: What did the mayor say" in text and "## Q2:" in text and "\\[1\\]" in text
+
+    page.click("#clear")  # a clean slate: no messages, no sources, nothing to export
+    page.wait_for_selector("#sources-panel .src-empty", state="attached")  # the Article tab is open
+    assert page.locator("#chat a.cite-chip").count() == 0
+    assert page.is_disabled("#export")
