@@ -131,3 +131,21 @@ def test_sigkill_mid_embedding_leaves_old_index_and_resumes(tmp_path: Path, hash
     assert resumed.resumed >= 256 and resumed.embedded + resumed.resumed == resumed.passages
     assert Store.open(index).stats()["articles"] == 600 and not journal.exists()
     assert not list(tmp_path.glob("index.tmp-*"))
+
+
+def test_cli_builds_an_index_a_fresh_process_loads(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rag.cli import main
+
+    index = tmp_path / "cli-index"
+    args = ["index", str(corpus), "--index", str(index), "--model", "hash", "--quiet"]
+    assert main(args) == 0
+    assert "2 added" in capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("Nothing to do")
+    check = "import sys; from rag.store import Store; print(Store.open(sys.argv[1]).stats()['articles'])"
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", check, str(index)], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}, check=True).stdout
+    assert out.strip() == "2"
