@@ -160,3 +160,16 @@ def test_reuters_since_keeps_k_hits_from_that_date(make_hash_index, hash_setting
     assert all(h.passage.date >= "1987-03-20" for h in result.hits)
     unfiltered = retriever.search("oil prices shares dollar", k=8)
     assert any(h.passage.date < "1987-03-20" for h in unfiltered.hits)
+
+
+@pytest.mark.slow
+def test_mmr_option_keeps_the_best_hit_and_diversifies(sample_index: Path, sample_settings: Settings) -> None:
+    settings = sample_settings.model_copy(deep=True)
+    settings.retrieval.mmr = True
+    settings.retrieval.mmr_lambda = 0.3
+    diverse = Retriever.open(sample_index, settings).search(TROOPS, k=4).hits
+    plain = Retriever.open(sample_index, sample_settings).search(TROOPS, k=4).hits
+    assert diverse[0].passage.id == plain[0].passage.id  # MMR starts from the most relevant hit
+    assert len(diverse) == 4 and [h.rank for h in diverse] == [1, 2, 3, 4]
+    articles = [h.passage.article_id for h in diverse]
+    assert len(set(articles)) >= len({h.passage.article_id for h in plain})
