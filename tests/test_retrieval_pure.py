@@ -55,6 +55,8 @@ def test_weighted_fusion_normalises_each_list() -> None:
         ("profit rose 2,016 dollars", None, None, False),
         ("3.2016 growth", None, None, False),
         ("how many troops", None, None, False),
+        ("current account deficit", None, None, False),
+        ("recently announced cuts", None, None, True),
     ],
 )
 def test_infer_time(query: str, since: str | None, until: str | None, newest: bool) -> None:

@@ -26,7 +26,8 @@ _DAY_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+({
 _MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(?:of\s+)?({_YEAR})\b", re.I)
 _YEAR_WORD = re.compile(
     rf"(?:\b(since|after|from|before|until|till|by)\s+)?(?<![\d.,-])\b({_YEAR})\b(?![\d.,]\d)", re.I)
-_LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|current|last few|this week|today)\b", re.I)
+# Not "current" or "today": "current account deficit" is an economics term, not a request for news.
+_LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?)\b", re.I)
 
 
 @dataclass(frozen=True)
