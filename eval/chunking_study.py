@@ -105,6 +105,7 @@ def main() -> int:
     ap.add_argument("--beir", type=Path, default=SCIFACT, help="BEIR folder")
     ap.add_argument("--sizes", default="64,128,200")
     ap.add_argument("--overlaps", default="0,1,2")
+    ap.add_argument("--configs", help="explicit SIZE:OVERLAP list instead of the grid, e.g. 64:1,200:0")
     ap.add_argument("--docs", type=int, default=1500, help="SciFact corpus subset size (0 = full corpus)")
     ap.add_argument("--split", default="test")
     ap.add_argument("--queries", type=int, default=0, help="only the first N queries of the split (0 = all)")
@@ -126,40 +127,43 @@ def main() -> int:
 
     embedder = CachedEmbedder(load_embedder(Settings.from_env().embedding), CACHE)
     rows = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        for overlap in [int(o) for o in args.overlaps.split(",")]:
-            settings = Settings.from_env(chunking={"max_tokens": size, "overlap_sentences": overlap})
-            t0 = time.time()
-            beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False, embedder=embedder)
-            embedder.save()
-            sample_dir = sample_index(settings, f"{size}-{overlap}", embedder)
-            qa = evaluate_qa(
-                qa_items,
-                sample_dir,
-                settings,
-                ["hybrid"],
-                k=3,
-                name="sample_qa",
-                fingerprint=qa_fingerprint(SAMPLE_QA),
-                answers=False,
-                progress=False,
-            )
-            from rag.store import Store
+    if args.configs:
+        grid = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",")]
+    else:
+        grid = [(int(s), int(o)) for s in args.sizes.split(",") for o in args.overlaps.split(",")]
+    for size, overlap in grid:
+        settings = Settings.from_env(chunking={"max_tokens": size, "overlap_sentences": overlap})
+        t0 = time.time()
+        beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False, embedder=embedder)
+        embedder.save()
+        sample_dir = sample_index(settings, f"{size}-{overlap}", embedder)
+        qa = evaluate_qa(
+            qa_items,
+            sample_dir,
+            settings,
+            ["hybrid"],
+            k=3,
+            name="sample_qa",
+            fingerprint=qa_fingerprint(SAMPLE_QA),
+            answers=False,
+            progress=False,
+        )
+        from rag.store import Store
 
-            passages = Store.open(WORK / beir.stamp["index"]).stats()["passages"]
-            row = {
-                "max_tokens": size,
-                "overlap": overlap,
-                "passages": passages,
-                **{f"{m} nDCG@10": beir.modes[m].metrics["nDCG@10"] for m in modes},
-                **{f"{m} R@100": beir.modes[m].metrics["Recall@100"] for m in modes},
-                "sample passages": Store.open(sample_dir).stats()["passages"],
-                "QA answer Hits@1": qa.modes["hybrid"].extra["answer Hits@1"],
-                "QA answer Hits@3": qa.modes["hybrid"].extra["answer Hits@3"],
-                "seconds": round(time.time() - t0, 1),
-            }
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
+        passages = Store.open(WORK / beir.stamp["index"]).stats()["passages"]
+        row = {
+            "max_tokens": size,
+            "overlap": overlap,
+            "passages": passages,
+            **{f"{m} nDCG@10": beir.modes[m].metrics["nDCG@10"] for m in modes},
+            **{f"{m} R@100": beir.modes[m].metrics["Recall@100"] for m in modes},
+            "sample passages": Store.open(sample_dir).stats()["passages"],
+            "QA answer Hits@1": qa.modes["hybrid"].extra["answer Hits@1"],
+            "QA answer Hits@3": qa.modes["hybrid"].extra["answer Hits@3"],
+            "seconds": round(time.time() - t0, 1),
+        }
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
     write(rows, args, dataset.fingerprint, len(dataset.queries), dataset.n_docs)
     return 0
 

@@ -37,8 +37,19 @@ def beir_index_dir(dataset: BeirDataset, settings: Settings, root: Path = INDEX_
 
     Retrieval settings are not in the key, so tuning them reuses one index.
     """
-    key = f"{dataset.corpus_fingerprint}:{settings.fingerprint('chunking', 'embedding', 'index')}"
+    shape = settings.fingerprint("chunking", "embedding", "index")
+    key = f"{dataset.corpus_fingerprint}:{shape}:{_export_tag()}"
     return root / f"beir-{dataset.name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def _export_tag() -> str:
+    # The ONNX export recipe changes vectors (cosine ~0.996 between recipes 1 and 2) without changing
+    # any setting, and the manifest does not record it: key on it so a stale index is never reused.
+    try:
+        from rag.embedding.onnx_export import EXPORT_VERSION
+    except ImportError:
+        return ""
+    return f"x{EXPORT_VERSION}"
 
 
 def ensure_beir_index(
