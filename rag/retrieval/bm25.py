@@ -37,8 +37,10 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def tokenize(text: str) -> list[str]:
-    """>>> tokenize("The soldiers were contributing troops")
-    ['soldier', 'contribut', 'troop']
+    """Lower-cased words of 2+ characters, English stop words dropped, Snowball-stemmed.
+
+    >>> tokenize("The soldiers were contributing troops")
+    ['soldier', 'were', 'contribut', 'troop']
     """
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
     return list(_stemmer().stemWords(words)) if words else []

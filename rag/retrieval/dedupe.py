@@ -37,7 +37,9 @@ class Group:
 
 
 def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
-    """>>> sorted(shingles("A b c d"))
+    """Word n-grams of the lower-cased text (one shorter tuple when the text has fewer words).
+
+    >>> sorted(shingles("A b c d"))
     [('a', 'b', 'c'), ('b', 'c', 'd')]
     """
     words = _WORD.findall(text.lower())

@@ -52,7 +52,9 @@ def _valid_day(year: int, month: int, day: int) -> bool:
 
 
 def infer_time(query: str) -> TimeIntent:
-    """>>> infer_time("How many soldiers in 2016?").since
+    """The date range / ordering the query text asks for (empty when it names none).
+
+    >>> infer_time("How many soldiers in 2016?").since
     '2016-01-01'
     >>> infer_time("latest oil prices").newest_first
     True
