@@ -111,7 +111,15 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=0, help="only the first N queries of the split (0 = all)")
     ap.add_argument("--modes", default="bm25,dense,hybrid")
     ap.add_argument("--out", type=Path, default=RESULTS / "chunking_study")
+    ap.add_argument("--render", action="store_true", help="only rewrite OUT.md from OUT.json")
     args = ap.parse_args()
+    if args.render:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        meta = saved.get("dataset", {})
+        write(
+            saved["rows"], args, meta.get("fingerprint", "?"), meta.get("n_queries", 0), meta.get("n_docs", 0)
+        )
+        return 0
     modes = args.modes.split(",")
     if args.docs:
         name = f"{args.beir.name}-{args.queries or 'all'}q-{args.docs}"
@@ -172,7 +180,14 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(
-        json.dumps({"rows": rows, "args": {k: str(v) for k, v in vars(args).items()}}, indent=2)
+        json.dumps(
+            {
+                "rows": rows,
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "dataset": {"fingerprint": fingerprint, "n_queries": n_queries, "n_docs": n_docs},
+            },
+            indent=2,
+        )
     )
     cols = list(rows[0])
     lines = [
@@ -192,8 +207,29 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
             for k, v in r.items()
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *summary(rows)]
     lines += ["", "Command: `.venv/bin/python eval/chunking_study.py " + " ".join(sys.argv[1:]) + "`", ""]
     out.with_suffix(".md").write_text("\n".join(lines))
+
+
+def summary(rows: list[dict]) -> list[str]:
+    """Where the shipped default (ChunkSettings) stands against the best configuration per column."""
+    from rag.settings import ChunkSettings
+
+    d = ChunkSettings()
+    default = next(
+        (r for r in rows if (r["max_tokens"], r["overlap"]) == (d.max_tokens, d.overlap_sentences)), None
+    )
+    if default is None:
+        return [f"The default ({d.max_tokens} tokens, overlap {d.overlap_sentences}) was not in this sweep."]
+    out = [f"Default in rag/settings.py: max_tokens={d.max_tokens}, overlap_sentences={d.overlap_sentences}."]
+    for col in [c for c in rows[0] if "nDCG" in c or "QA" in c]:
+        best = max(rows, key=lambda r: r[col])
+        out.append(
+            f"- {col}: default {default[col]:.4f}; best {best[col]:.4f} at "
+            f"{best['max_tokens']}/{best['overlap']} ({default[col] - best[col]:+.4f})"
+        )
+    return out
 
 
 if __name__ == "__main__":
