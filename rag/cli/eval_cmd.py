@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             batch=args.batch,
         )
-        out = args.out or RESULTS / f"{dataset.name}-{args.split}"
+        # beir-scifact -> eval/results/scifact-test.*, the committed table a re-run can be diffed against
+        out = args.out or RESULTS / f"{dataset.name.removeprefix('beir-')}-{args.split}"
     else:
         from rag.evaluation.qa import load_qa, qa_fingerprint
 
