@@ -116,6 +116,7 @@ def main() -> int:
     if args.render:
         saved = json.loads(args.out.with_suffix(".json").read_text())
         meta = saved.get("dataset", {})
+        args.command = saved.get("command", "")  # the command that produced the rows, not --render
         write(
             saved["rows"], args, meta.get("fingerprint", "?"), meta.get("n_queries", 0), meta.get("n_docs", 0)
         )
@@ -183,6 +184,7 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
         json.dumps(
             {
                 "rows": rows,
+                "command": command(args),
                 "args": {k: str(v) for k, v in vars(args).items()},
                 "dataset": {"fingerprint": fingerprint, "n_queries": n_queries, "n_docs": n_docs},
             },
@@ -208,8 +210,12 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *summary(rows)]
-    lines += ["", "Command: `.venv/bin/python eval/chunking_study.py " + " ".join(sys.argv[1:]) + "`", ""]
+    lines += ["", f"Command: `{command(args)}`", ""]
     out.with_suffix(".md").write_text("\n".join(lines))
+
+
+def command(args: argparse.Namespace) -> str:
+    return getattr(args, "command", "") or ".venv/bin/python eval/chunking_study.py " + " ".join(sys.argv[1:])
 
 
 def summary(rows: list[dict]) -> list[str]:
