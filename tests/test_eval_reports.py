@@ -88,9 +88,9 @@ def test_compare_prints_differences(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "retrieval.rrf_k 60 -> 30" in compare(load_report(a), load_report(b))
     assert main(["eval", "compare", str(a), str(b)]) == 0
     out = capsys.readouterr().out
-    assert "  nDCG@10          0.5000   0.5500  +0.0500" in out
-    assert "  nDCG@10          0.6000   0.6500  +0.0500" in out  # the dense block
-    assert "Recall@100       0.9000   0.9000  +0.0000" in out
+    assert "  nDCG@10             0.5000    0.5500   +0.0500" in out
+    assert "  nDCG@10             0.6000    0.6500   +0.0500" in out  # the dense block
+    assert "Recall@100          0.9000    0.9000   +0.0000" in out
 
 
 def test_compare_rejects_other_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

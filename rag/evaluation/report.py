@@ -193,7 +193,7 @@ def compare(a: EvalReport, b: EvalReport) -> str:
     if changed:
         lines.append("settings changed: " + "; ".join(changed))
     for mode in [m for m in a.modes if m in b.modes]:
-        lines += ["", f"{mode}:", f"  {'metric':<14}{'A':>9}{'B':>9}{'B-A':>9}"]
+        lines += ["", f"{mode}:", f"  {'metric':<16}{'A':>10}{'B':>10}{'B-A':>10}"]
         ma, mb = a.modes[mode], b.modes[mode]
         rows = [(n, ma.metrics[n], mb.metrics[n]) for n in ma.metrics if n in mb.metrics]
         rows += [(n, ma.extra[n], mb.extra[n]) for n in ma.extra if n in mb.extra]
@@ -203,7 +203,7 @@ def compare(a: EvalReport, b: EvalReport) -> str:
             if n in ma.latency and n in mb.latency
         ]
         for name, va, vb in rows:
-            lines.append(f"  {name:<14}{va:>9.4f}{vb:>9.4f}{vb - va:>+9.4f}")
+            lines.append(f"  {name:<16}{va:>10.4f}{vb:>10.4f}{vb - va:>+10.4f}")
     only = sorted(set(a.modes) ^ set(b.modes))
     if only:
         lines += ["", f"modes in only one run: {', '.join(only)}"]
