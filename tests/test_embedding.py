@@ -50,11 +50,11 @@ def test_load_embedder_hash_settings(hash_settings: Settings) -> None:
 
 
 @pytest.mark.slow
-def test_real_backends_agree_with_torch(sample_settings: Settings, sample_index: object) -> None:
+def test_real_backends_agree_with_torch(sample_settings: Settings, sample_index: Path) -> None:
     """int8 must stay close to fp32 torch on real passages; the export is cached, not redone."""
     from rag.store import Store
 
-    store = Store.open(sample_index, sample_settings)  # type: ignore[arg-type]
+    store = Store.open(sample_index, sample_settings)
     texts = [p.text for p in store.passages(range(len(store)))]
     int8 = load_embedder(sample_settings.embedding.model_copy(update={"backend": "onnx-int8"}))
     torch = load_embedder(sample_settings.embedding.model_copy(update={"backend": "torch"}))
@@ -65,3 +65,16 @@ def test_real_backends_agree_with_torch(sample_settings: Settings, sample_index:
     cache = Path(sample_settings.embedding.cache_dir)
     assert {p.name for p in cache.rglob("*.onnx")} >= {"model-fp32.onnx", "model-int8.onnx"}
     assert not list(cache.rglob("*.part"))  # no half-written export left behind
+
+
+@pytest.mark.slow
+def test_real_model_finds_the_relevant_passage(sample_settings: Settings, sample_index: Path) -> None:
+    from rag.store import Store
+
+    store = Store.open(sample_index, sample_settings)
+    assert store.manifest.backend == AUTO_BACKEND and store.manifest.dim == 384
+    q = store.embedder.embed(["How many soldiers will the US, Germany and Britain each contribute?"])[0]
+    (row, score), *_ = store.search(q, 3)
+    best = store.passages([row])[0]
+    assert "1,000 soldiers" in best.text and score > 0.4
+    assert best.title.startswith("NATO orders four additional battalions")

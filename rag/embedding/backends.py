@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,11 @@ class OnnxEmbedder:
         self.tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self.tokenizer.no_padding()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = os.cpu_count() or 1
+        # One thread per run, one run per core: batches are independent, and splitting each
+        # small op across cores costs more in synchronisation than it gains (44.4 vs 39.9
+        # passages/s on 2 cores). InferenceSession.run is thread-safe and releases the GIL.
+        self.workers = max(1, os.cpu_count() or 1)
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # No busy-waiting between ops: on a shared CPU (measured with 5 other jobs on 2 cores)
@@ -80,6 +85,7 @@ class OnnxEmbedder:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
+        self._pool: ThreadPoolExecutor | None = None
         self.dim = int(self.session.get_outputs()[0].shape[1] or self._probe_dim())
 
     def _probe_dim(self) -> int:
@@ -106,7 +112,13 @@ class OnnxEmbedder:
             return out
         # character length is a good enough proxy for token length to group similar texts
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            out[idx] = self._run([texts[i] for i in idx])
+        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        if len(batches) == 1 or self.workers == 1:
+            results: Iterable[np.ndarray] = (self._run([texts[i] for i in b]) for b in batches)
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx-embed")
+            results = self._pool.map(lambda b: self._run([texts[i] for i in b]), batches)
+        for idx, vecs in zip(batches, results, strict=True):
+            out[idx] = vecs
         return _normalise(out)
