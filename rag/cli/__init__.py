@@ -13,7 +13,9 @@ COMMANDS = ["ingest", "index", "search", "ask", "eval", "serve", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Question answering over a news archive, with cited passages.")
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Question answering over a news archive, with cited passages."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
