@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,17 @@ import numpy as np
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.manifest import Manifest, recover
+from rag.rowfilter import RowMeta
 from rag.settings import Settings
 from rag.types import Article, Filters, Passage
 
 DB, VECTORS_NPY, VECTORS_FAISS = "passages.sqlite", "vectors.npy", "vectors.faiss"
 # recall@10 0.998 vs exact at 100k passages, 0.24 ms/query (eval/results/bench_index.md)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
-EXACT_SUBSET = 20_000  # filtered searches over fewer rows than this are exact numpy dot products
+# Filtered searches over at most this many rows scan just those rows exactly (faiss' flat scan
+# with a bitmap selector, ~2 ms per 20k rows); larger subsets walk the HNSW graph with the bitmap,
+# where a selective filter needs a wider beam (efSearch grows with 1/fraction, up to 4x).
+EXACT_SUBSET = 20_000
 
 _PASSAGE_COLS = "id, article_id, text, start, end, title, author, date, source, n_tokens"
 _SCHEMA = """
@@ -100,6 +105,22 @@ def write_store(
     faiss.write_index(build_faiss(vectors, kind), str(folder / VECTORS_FAISS))
 
 
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run one query's search on the calling thread only.
+
+    One query is too little work to split: on the shared 2-core CPU, OpenMP's hand-off made a
+    flat scan of 100k rows 38 ms instead of 5.7 ms. The setting is per calling thread (an OpenMP
+    ICV), so it is restored for whatever that thread runs next (an index build, say).
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def _passage(row: Sequence[Any]) -> Passage:
     return Passage(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], title=row[5],
                    author=row[6], date=row[7], source=row[8], n_tokens=row[9])
@@ -124,6 +145,10 @@ class Store:
             )
         if hasattr(self.index, "hnsw"):
             self.index.hnsw.efSearch = HNSW_EF_SEARCH
+        # the exact scanner: the flat index itself, or the vectors an HNSW graph is built over
+        hnsw_storage = getattr(self.index, "storage", None)
+        self._flat = faiss.downcast_index(hnsw_storage) if hnsw_storage is not None else self.index
+        self._meta: RowMeta | None = None
 
     @classmethod
     def open(cls, index_dir: str | Path, settings: Settings | None = None) -> Store:
@@ -171,31 +196,32 @@ class Store:
         if k <= 0:
             return []
         if allowed_rows is None:
-            with self._lock:
+            with self._lock, _one_thread():
                 scores, ids = self.index.search(q, k)
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        allowed = np.asarray(allowed_rows, dtype=np.int64)
+        mask = np.zeros(len(self), dtype=bool)
+        mask[allowed[(allowed >= 0) & (allowed < len(self))]] = True
+        count = int(np.count_nonzero(mask))
+        if count == 0:
+            return []
+        k = min(k, count)
+        bits = np.packbits(mask, bitorder="little")  # bit i of byte i//8 is row i, as faiss reads it
+        selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # both live until return
+        index: faiss.Index = self.index
+        params: Any
+        if count <= EXACT_SUBSET or not hasattr(self.index, "hnsw"):
+            index, params = self._flat, faiss.SearchParameters()
         else:
-            allowed = np.unique(np.asarray(allowed_rows, dtype=np.int64))
-            allowed = allowed[(allowed >= 0) & (allowed < len(self))]
-            if len(allowed) == 0:
-                return []
-            if len(allowed) <= EXACT_SUBSET:
-                return self._exact(q[0], allowed, k)
-            params: Any = faiss.SearchParameters()
-            if hasattr(self.index, "hnsw"):
-                params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
-                params.efSearch = max(HNSW_EF_SEARCH, k)
-            selector = faiss.IDSelectorBatch(allowed)  # kept referenced until the search returns
-            params.sel = selector
-            with self._lock:
-                scores, ids = self.index.search(q, min(k, len(allowed)), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-
-    def _exact(self, q: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
-        scores = np.asarray(self._vectors[allowed], dtype=np.float32) @ q
-        k = min(k, len(allowed))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((allowed[top], -scores[top]))]
-        return [(int(allowed[i]), float(scores[i])) for i in top]
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            widen = min(4.0, len(self) / count)
+            params.efSearch = int(max(HNSW_EF_SEARCH, k) * widen)
+        params.sel = selector
+        with self._lock, _one_thread():
+            scores, ids = index.search(q, k, params=params)
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        hits.sort(key=lambda h: (-h[1], h[0]))  # ties by row, like the unfiltered flat search
+        return hits
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -245,25 +271,16 @@ class Store:
         """
         if filters is None:
             return None
-        where: list[str] = []
-        args: list[Any] = []
-        if filters.since:
-            where.append("date IS NOT NULL AND date >= ?")
-            args.append(filters.since)
-        if filters.until:
-            where.append("date IS NOT NULL AND substr(date, 1, ?) <= ?")
-            args += [len(filters.until), filters.until]
-        for column, values in (("author", filters.authors), ("source", filters.sources)):
-            if values:
-                where.append("(" + " OR ".join(f"instr(lower({column}), ?) > 0" for _ in values) + ")")
-                args += [v.lower() for v in values]
-        if filters.article_ids:
-            where.append(f"article_id IN ({','.join('?' * len(filters.article_ids))})")
-            args += list(filters.article_ids)
-        if not where:
-            return None
-        rows = self._query(f"SELECT row FROM passages WHERE {' AND '.join(where)} ORDER BY row", args)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return self.row_meta().rows_for(filters)
+
+    def row_meta(self) -> RowMeta:
+        """Per-row article id, author, date and source, read once (~0.1 s at 100k rows) and kept."""
+        if self._meta is None:
+            sql = "SELECT article_id, author, date, source FROM passages ORDER BY row"
+            meta = RowMeta.from_rows(self._query(sql))
+            with self._lock:
+                self._meta = self._meta or meta
+        return self._meta
 
     def vectors(self, rows: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Stored vectors for `rows` (all when None), float32, in the given order."""

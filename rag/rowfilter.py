@@ -1,0 +1,83 @@
+"""Store helper: the filterable metadata of every passage row, held in memory for vectorised filters.
+
+A column is stored as one small code per row plus the list of distinct values, so a filter is
+evaluated once per distinct value (a few thousand dates, a few hundred authors) and broadcast to
+the rows with one gather. At 100k passages this replaces a ~50-100 ms SQL scan with ~1 ms of numpy.
+
+    >>> meta = RowMeta.from_rows([("a1", "Ann Lee", "2016-06-14", "BBC"), ("a2", None, None, "Wire")])
+    >>> meta.rows_for(Filters(authors=("ann",))).tolist()
+    [0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.types import Filters
+
+
+@dataclass(frozen=True)
+class Column:
+    """codes[row] indexes `values`; `values` holds each distinct value once (None included)."""
+
+    codes: np.ndarray
+    values: list[str | None]
+
+    @classmethod
+    def build(cls, column: Iterable[str | None]) -> Column:
+        index: dict[str | None, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in column), dtype=np.int32)
+        return cls(codes, list(index))
+
+    def mask(self, keep: Callable[[str | None], bool]) -> np.ndarray:
+        ok = np.fromiter((keep(v) for v in self.values), dtype=bool, count=len(self.values))
+        return ok[self.codes]
+
+
+def _contains_any(wanted: list[str]) -> Callable[[str | None], bool]:
+    """Case-insensitive substring match of any wanted value ("gaist" finds "Thomas Gaist")."""
+    return lambda x: x is not None and any(w in x.lower() for w in wanted)
+
+
+@dataclass(frozen=True)
+class RowMeta:
+    """Article id, author, date and source of each row, in row order."""
+
+    article_id: Column
+    author: Column
+    date: Column
+    source: Column
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str | None, str | None, str | None]]) -> RowMeta:
+        cols = list(zip(*rows, strict=True)) or [(), (), (), ()]
+        return cls(*(Column.build(c) for c in cols))
+
+    def __len__(self) -> int:
+        return len(self.article_id.codes)
+
+    def rows_for(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows passing `filters`, sorted; None when nothing filters. Same rules as `Store.rows_for`."""
+        if filters is None:
+            return None
+        masks: list[np.ndarray] = []
+        since, until = filters.since, filters.until
+        if since:
+            masks.append(self.date.mask(lambda d: d is not None and d >= since))
+        if until:
+            masks.append(self.date.mask(lambda d: d is not None and d[: len(until)] <= until))
+        for column, values in ((self.author, filters.authors), (self.source, filters.sources)):
+            if values:
+                masks.append(column.mask(_contains_any([v.lower() for v in values])))
+        if filters.article_ids:
+            ids = set(filters.article_ids)
+            masks.append(self.article_id.mask(lambda a: a in ids))
+        if not masks:
+            return None
+        mask = masks[0]
+        for m in masks[1:]:
+            mask = mask & m
+        return np.flatnonzero(mask).astype(np.int64)
