@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"Building the sample index from {SAMPLE_CORPUS} into {DEFAULT_INDEX} (first start only)...")
         report = build_index([SAMPLE_CORPUS], DEFAULT_INDEX, settings, rebuild=args.rebuild, progress=True)
-        print(report)
+        print(report.summary())
     from rag.ui.app import serve
 
     print(f"Open http://{settings.ui.host}:{settings.ui.port} in a browser (Ctrl+C stops).")
