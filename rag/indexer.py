@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from rag.embedding import Embedder, backend_of, load_embedder, resolve_backend
+from rag.embedding import Embedder, backend_of, export_recipe, load_embedder, resolve_backend
 from rag.embedding.cache import EmbeddingJournal, text_key
 from rag.errors import IngestError, RagError
 from rag.manifest import Manifest, remove_stale_temps, swap_in, temp_path
@@ -93,6 +93,11 @@ def _full_reason(old: Manifest, model: str, backend: str, chunking: dict[str, ob
         return f"the model changed ({old.model} -> {model})"
     if old.extra.get("backend_requested", old.backend) != backend:
         return f"the embedding backend changed ({old.backend} -> {backend})"
+    recipe = export_recipe(old.backend)  # what this code would export for the index's own backend
+    if recipe is not None and old.export_recipe != recipe:
+        if old.export_recipe is None:
+            return "the index does not record its ONNX export recipe (built before recipes were recorded)"
+        return f"the ONNX export recipe changed (x{old.export_recipe} -> x{recipe})"
     if old.chunking != chunking:
         return "the chunking settings changed"
     return None
@@ -205,8 +210,10 @@ def index_articles(
         _write_bm25(tmp, [texts.get(k) or _header_text(p, settings, tokenizer_model)
                           for p, k in zip(passages, keys, strict=True)])
         extra = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
-        Manifest.new(model=model, dim=int(vectors.shape[1]), backend=backend_of(emb) if emb else backend,
-                     chunking=chunking, corpus_fingerprint=corpus_fingerprint(hashes), articles=len(articles),
+        actual = backend_of(emb) if emb else (old.manifest.backend if old is not None else backend)
+        Manifest.new(model=model, dim=int(vectors.shape[1]), backend=actual,
+                     export_recipe=export_recipe(actual), chunking=chunking,
+                     corpus_fingerprint=corpus_fingerprint(hashes), articles=len(articles),
                      passages=len(passages), index_kind=kind, extra=extra).write(tmp)
         if old is not None:
             old.close()
@@ -241,7 +248,14 @@ def _vectors(
     resumed = embedded = 0
     if missing:
         emb = emb or load_embedder(settings.embedding)
-        journal = EmbeddingJournal(_journal_path(index_dir), model, backend, emb.dim)
+        actual = backend_of(emb)
+        if found and old is not None and actual != old.manifest.backend:
+            # e.g. `auto` fell back to torch on one run and not the other: never mix the two
+            raise RagError(f"The index at {index_dir} holds {old.manifest.backend} vectors, but the embedder "
+                           f"loaded now is {actual}.", help=f"Rebuild it with: rag index PATH --index "
+                           f"{index_dir} --rebuild (or set --backend {old.manifest.backend}).")
+        journal = EmbeddingJournal(_journal_path(index_dir), model, actual, emb.dim,
+                                   recipe=export_recipe(actual))
         try:
             from_journal = journal.get(missing)
             found.update(from_journal)

@@ -6,9 +6,12 @@ killed between them leaves `NAME.old`, which `recover()` puts back on the next o
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -19,6 +22,7 @@ from rag.errors import IndexMismatch, IndexNotFound
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+_OPTIONAL = {"format_version", "export_recipe"}  # fields a version-1 manifest may lack
 
 
 def library_versions() -> dict[str, str | None]:
@@ -48,6 +52,9 @@ class Manifest:
     built_at: str
     index_kind: str
     extra: dict[str, Any]
+    # ONNX export recipe of the vectors (rag.embedding.onnx_export.EXPORT_VERSION); None for backends
+    # without one (torch, hash) and for indexes written before it was recorded
+    export_recipe: int | None = None
 
     @classmethod
     def new(cls, **fields: Any) -> Manifest:
@@ -82,11 +89,11 @@ class Manifest:
                 help="Upgrade rag, or rebuild it with: rag index PATH --index DIR --rebuild.",
             )
         known = set(cls.__dataclass_fields__) - {"extra"}
-        missing = known - set(data) - {"format_version"}
+        missing = known - set(data) - _OPTIONAL
         if missing:
             raise IndexMismatch(f"The manifest of {folder} lacks {', '.join(sorted(missing))}.")
         extra = {k: v for k, v in data.items() if k not in known}
-        return cls(**{k: data[k] for k in known}, extra=extra)
+        return cls(**{k: data[k] for k in known if k in data}, extra=extra)
 
 
 def old_path(final: Path) -> Path:
@@ -110,14 +117,70 @@ def recover(final: Path) -> None:
 
 
 def swap_in(tmp: Path, final: Path) -> None:
-    """Make `tmp` the index at `final`; at every instant one complete index exists on disk."""
+    """Make `tmp` the index at `final`; at every instant one complete index exists on disk.
+
+    Files in `final` that the build did not write (the UI's feedback.jsonl, anything a user put
+    there) are carried into the new folder as hard links before the swap, so they are the same
+    files: a line appended through either path, before or after the swap, is in the new index.
+    """
     recover(final)
-    old = old_path(final)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
+    carried = _carry_over(final, tmp)
+    if final.exists() and _exchange(tmp, final):
+        # `tmp` now holds the old index: catch anything created in it since the first pass
+        _carry_over(tmp, final, skip=carried)
+        old = tmp
+    else:
+        old = old_path(final)
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
     _fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _carry_over(src: Path, dst: Path, skip: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Hard-link (folders: move) each entry of `src` that `dst` lacks into `dst`; returns their names."""
+    if not src.is_dir():
+        return frozenset()
+    names = []
+    for entry in sorted(src.iterdir()):
+        target = dst / entry.name
+        if entry.name in skip or target.exists() or target.is_symlink():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            os.replace(entry, target)
+        else:
+            try:
+                os.link(entry, target, follow_symlinks=False)
+            except OSError:  # a file system without hard links: a copy (a line appended meanwhile is lost)
+                shutil.copy2(entry, target, follow_symlinks=False)
+        names.append(entry.name)
+    return frozenset(names)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2 RENAME_EXCHANGE): `b` never goes missing, so a
+    writer appending to b/feedback.jsonl at that moment cannot recreate an empty `b`. False where
+    the call is unavailable (another OS, an old kernel or file system); the caller then renames twice."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "renameat2"):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def _libc() -> ctypes.CDLL | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def remove_stale_temps(final: Path) -> None:

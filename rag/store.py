@@ -7,6 +7,7 @@ every retriever speaks in rows and the store turns rows back into `Passage` reco
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,13 +19,14 @@ from typing import Any
 import faiss
 import numpy as np
 
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, export_recipe, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.manifest import Manifest, recover
 from rag.rowfilter import RowMeta
 from rag.settings import Settings
 from rag.types import Article, Filters, Passage
 
+log = logging.getLogger(__name__)
 DB, VECTORS_NPY, VECTORS_FAISS = "passages.sqlite", "vectors.npy", "vectors.faiss"
 # recall@10 0.998 vs exact at 100k passages, 0.24 ms/query (eval/results/bench_index.md)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
@@ -174,13 +176,28 @@ class Store:
 
     @cached_property
     def embedder(self) -> Embedder:
-        """The query embedder: the manifest's model and backend, so queries match the documents."""
+        """The query embedder: the manifest's model, backend and export recipe, so queries match documents.
+
+        Any backend opens (settings may ask for another; the index decides), but an ONNX index whose
+        export recipe this code no longer produces is refused: its vectors and the query's would differ.
+        """
+        m = self.manifest
         base = (self._settings or Settings()).embedding
-        backend = self.manifest.backend if self.manifest.backend in ("torch", "onnx", "onnx-int8") else "auto"
-        emb = load_embedder(base.model_copy(update={"model": self.manifest.model, "backend": backend}))
-        if emb.dim != self.manifest.dim:
-            raise IndexMismatch(f"The model {self.manifest.model!r} gives {emb.dim}-dimensional vectors, "
-                                f"the index at {self.dir} holds {self.manifest.dim}-dimensional ones.")
+        backend = m.backend if m.backend in ("torch", "onnx", "onnx-int8") else "auto"
+        recipe = export_recipe(m.backend)
+        rebuild = f"Rebuild it with: rag index PATH --index {self.dir} --rebuild."
+        if recipe is not None and m.export_recipe is None:
+            log.warning("The index at %s does not record its ONNX export recipe; queries use recipe x%s, "
+                        "which may not match its vectors. %s", self.dir, recipe, rebuild)
+        elif recipe is not None and m.export_recipe != recipe:
+            raise IndexMismatch(
+                f"The index at {self.dir} was embedded with ONNX export recipe x{m.export_recipe} "
+                f"({m.model}, {m.backend}); this version of rag exports recipe x{recipe}, whose vectors "
+                "differ, so queries would not match the stored passages.", help=rebuild)
+        emb = load_embedder(base.model_copy(update={"model": m.model, "backend": backend}))
+        if emb.dim != m.dim:
+            raise IndexMismatch(f"The model {m.model!r} gives {emb.dim}-dimensional vectors, "
+                                f"the index at {self.dir} holds {m.dim}-dimensional ones.")
         return emb
 
     def search(
@@ -304,7 +321,8 @@ class Store:
     def stats(self) -> dict[str, Any]:
         m = self.manifest
         return {"articles": m.articles, "passages": m.passages, "model": m.model, "backend": m.backend,
-                "dim": m.dim, "built_at": m.built_at, "index_kind": m.index_kind, "dir": str(self.dir)}
+                "export_recipe": m.export_recipe, "dim": m.dim, "built_at": m.built_at,
+                "index_kind": m.index_kind, "dir": str(self.dir)}
 
     def close(self) -> None:
         with self._lock:

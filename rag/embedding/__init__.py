@@ -16,11 +16,13 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from rag.embedding.hashing import HashEmbedder
+from rag.embedding.onnx_export import EXPORT_VERSION
 from rag.errors import ModelNotAvailable
 from rag.models import DEFAULT_MODEL, resolve_model_path
 from rag.settings import EmbeddingSettings
 
-__all__ = ["AUTO_BACKEND", "Embedder", "HashEmbedder", "backend_of", "load_embedder", "resolve_backend"]
+__all__ = ["AUTO_BACKEND", "Embedder", "HashEmbedder", "backend_of", "export_recipe", "load_embedder",
+           "resolve_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,15 @@ class Embedder(Protocol):
 def backend_of(embedder: Embedder) -> str:
     """The backend an embedder reports ("custom" for anything outside this package)."""
     return str(getattr(embedder, "backend", "custom"))
+
+
+def export_recipe(backend: str) -> int | None:
+    """The ONNX export recipe this code gives `backend`'s vectors; None where nothing is exported.
+
+    Vectors are a function of model + backend + recipe: a recipe change moved them (cosine ~0.996
+    between recipes 1 and 2) with every setting unchanged, so indexes and caches record all three.
+    """
+    return EXPORT_VERSION if backend in ("onnx", "onnx-int8") else None
 
 
 def _hash_dim(model: str) -> int | None:

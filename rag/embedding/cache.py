@@ -1,5 +1,8 @@
 """A crash-safe journal of computed embeddings, keyed by sha256 of the embedded text.
 
+The journal belongs to one embedder (model, backend, ONNX export recipe, dimension); opened for
+another, it is emptied first, so a text's key never returns a vector from another embedder.
+
 The indexer commits every few batches, so a build killed mid-way (even by SIGKILL) loses at
 most the batches since the last commit; the next run embeds only what is missing. SQLite's
 own journal makes each commit atomic. Vectors are raw float32 bytes, never pickled.
@@ -22,16 +25,17 @@ def text_key(text: str) -> str:
 class EmbeddingJournal:
     """`get(keys)` -> {key: vector} for the keys it holds; `put(keys, vectors)` commits them."""
 
-    def __init__(self, path: Path, model: str, backend: str, dim: int) -> None:
+    def __init__(self, path: Path, model: str, backend: str, dim: int, *, recipe: int | None) -> None:
         self.path = path
         self.dim = dim
         self._con = sqlite3.connect(path)
         self._con.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
         self._con.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
-        owner = f"{model}|{backend}|{dim}"
+        # a text's vector depends on all of these; `recipe` is the ONNX export recipe (None: none)
+        owner = f"{model}|{backend}|x{recipe}|{dim}"
         row = self._con.execute("SELECT v FROM meta WHERE k = 'owner'").fetchone()
         if row is None or row[0] != owner:
-            # vectors from another model or backend are no use to this build
+            # vectors from another model, backend or export recipe must never enter this index
             self._con.execute("DELETE FROM vec")
             self._con.execute("INSERT OR REPLACE INTO meta VALUES ('owner', ?)", (owner,))
         self._con.commit()
