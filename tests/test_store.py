@@ -157,3 +157,31 @@ def test_swap_recovers_from_a_kill_between_renames(hash_index: Path, tmp_path: P
     shutil.copytree(hash_index, tmp)
     swap_in(tmp, final)
     assert Store.open(final) and not tmp.exists() and not old_path(final).exists()
+
+
+def test_filtered_search_matches_brute_force(tmp_path: Path) -> None:
+    """Small subsets are scanned exactly (bitmap selector on the flat storage), on HNSW and flat alike."""
+    from rag.manifest import Manifest
+
+    rng = np.random.default_rng(1)
+    n, dim = 2000, 16
+    vecs = rng.standard_normal((n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    art = Article(id="a", title="t", text="x" * n)
+    passages = [(Passage(f"a:{i}", "a", "x", i, i + 1, "t", None, None, None, 1), str(i)) for i in range(n)]
+    allowed = np.array(sorted(set(rng.integers(0, n, 300).tolist())), dtype=np.int64)
+    before = faiss.omp_get_max_threads()
+    for kind in ("hnsw", "flat"):
+        folder = tmp_path / kind
+        write_store(folder, [(art, "h")], passages, vecs, kind)
+        Manifest.new(model="hash-16", dim=dim, backend="hash", chunking={}, corpus_fingerprint="f",
+                     articles=1, passages=n, index_kind=kind).write(folder)
+        store = Store.open(folder)
+        q = vecs[7]
+        scores = vecs[allowed] @ q
+        expected = allowed[np.argsort(-scores)[:10]].tolist()
+        hits = store.search(q, 10, np.concatenate([allowed, allowed[:5], [-1, n + 3]]))  # dupes, out of range
+        assert [r for r, _ in hits] == expected
+        np.testing.assert_allclose([s for _, s in hits], np.sort(scores)[::-1][:10], rtol=1e-5)
+        assert store.search(q, 500, allowed[:3]) and len(store.search(q, 500, allowed[:3])) == 3
+    assert faiss.omp_get_max_threads() == before  # the one-thread setting does not leak
