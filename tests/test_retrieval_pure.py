@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag.retrieval.dedupe import collapse, containment, mmr, shingles, spans_touch
-from rag.retrieval.fusion import fuse, normalise, rrf, weighted
+from rag.retrieval.fusion import fuse, fuse_articles, normalise, per_article, rrf, weighted, zscore
 from rag.retrieval.timequery import TimeIntent, infer_time, merge
 from rag.types import Filters, Passage
 
@@ -27,6 +27,32 @@ def test_equal_weight_fuse_is_plain_rrf_and_weights_shift_it() -> None:
     assert fuse(lists, "rrf", 0.0, 60)[0].row == 1
     with pytest.raises(ValueError, match="rrf"):
         fuse(lists, "borda")
+
+
+def test_zscore_uses_the_head_statistics_and_missing_rows_get_the_list_floor() -> None:
+    z = zscore([(1, 4.0), (2, 2.0), (3, -10.0)], head=2)
+    assert z == {1: 1.0, 2: -1.0, 3: -13.0}  # mean 3, sd 1 from the first two entries
+    assert zscore([(1, 2.0), (2, 2.0)]) == {1: 0.0, 2: 0.0}
+    assert zscore([]) == {}
+    fused = fuse({"bm25": [(1, 3.0), (2, 1.0)], "dense": [(2, 0.9), (3, 0.1)]}, "zscore", 0.5)
+    by_row = {f.row: f.score for f in fused}
+    assert by_row == pytest.approx({1: 0.0, 2: 0.0, 3: -1.0})  # 1 and 3 get the floor (-1) where missing
+
+
+def test_article_fusion_credits_an_article_found_by_both_retrievers_through_different_passages() -> None:
+    article = {1: "a", 2: "a", 3: "b", 4: "c"}.__getitem__
+    # Article a: passage 1 tops BM25, passage 2 tops dense. Passage 3 (article b) is second in both.
+    lists = {"bm25": [(1, 9.0), (3, 8.0), (4, 2.0)], "dense": [(2, 0.9), (3, 0.85), (4, 0.2)]}
+    assert fuse(lists)[0].row == 3  # passage-level RRF: b's single passage wins
+    fused = fuse_articles(lists, article)
+    assert [f.row for f in fused] == [1, 2, 3, 4]  # a's passages tie (each is found by one retriever)
+    assert fused[0].score == pytest.approx(2 / 61)  # the article's fused score: rank 1 in both lists
+    assert {f.row for f in fused} == {1, 2, 3, 4}
+    assert fused[0].scores  # raw per-retriever scores survive
+    assert per_article(lists["bm25"], article) == [("a", 9.0), ("b", 8.0), ("c", 2.0)]
+    for method in ("rrf", "weighted", "zscore"):
+        assert [f.row for f in fuse_articles(lists, article, method)][-1] == 4
+    assert fuse_articles({"bm25": [], "dense": []}, article) == []
 
 
 def test_weighted_fusion_normalises_each_list() -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from rag.errors import IndexNotFound
 from rag.retrieval.bm25 import BM25Index, load_bm25
 from rag.retrieval.dedupe import Group, collapse, mmr
-from rag.retrieval.fusion import Fused, fuse
+from rag.retrieval.fusion import Fused, fuse, fuse_articles
 from rag.retrieval.rerank import load_reranker
 from rag.retrieval.timequery import infer_time, merge
 from rag.settings import Settings
@@ -138,9 +138,13 @@ class Retriever:
         if mode in ("dense", "hybrid"):
             if qvec is None:
                 qvec = self.store.embedder.embed([query])[0]
+            if mode == "hybrid" and s.dense_prf > 0 and lists["bm25"]:
+                qvec = self._feedback(qvec, [row for row, _ in lists["bm25"][: s.dense_prf_top]])
             lists["dense"] = self.store.search(qvec, depth, allowed)
-        if mode == "hybrid":
-            fused = fuse(lists, s.fusion, s.dense_weight, s.rrf_k)
+        if mode == "hybrid" and s.fusion_level == "article":
+            fused = fuse_articles(lists, self._article_of, s.fusion, s.dense_weight, s.rrf_k, s.candidates)
+        elif mode == "hybrid":
+            fused = fuse(lists, s.fusion, s.dense_weight, s.rrf_k, s.candidates)
         else:
             fused = [Fused(row, score, {mode: score}) for row, score in lists[mode]]
         limit = max(pool, 3 * pool if s.mmr else pool)
@@ -153,6 +157,18 @@ class Retriever:
         vectors = self.store.vectors(rows) if rows else None
         groups = collapse(passages, vectors, limit, article_text=self._article_text, scan=len(head))
         return groups, fused, passages
+
+    def _feedback(self, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
+        """Rocchio: move the query vector towards the top BM25 passages. A claim phrased unlike the
+        passages that support it still shares rare terms with them, and those passages' vectors
+        carry the phrasing the embedder needs (eval/results/tune_retrieval.md)."""
+        vec = qvec + self.settings.retrieval.dense_prf * self.store.vectors(rows).mean(axis=0)
+        norm = float(np.linalg.norm(vec))
+        return (vec / norm).astype(np.float32) if norm > 0 else qvec
+
+    def _article_of(self, row: int) -> str:
+        column = self.store.row_meta().article_id  # read once per store, then kept
+        return str(column.values[column.codes[row]])
 
     def _rows_for(self, filters: Filters) -> np.ndarray | None:
         """Allowed rows per filter, cached: the index is read-only while open, and a UI session or an
