@@ -71,3 +71,26 @@ def test_missing_index_is_one_sentence_and_exit_1(tmp_path: Path, capsys) -> Non
     assert main(["search", "anything", "--index", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: There is no index at") and "rag index" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("flags", [
+    ["--since", "2016-13-45"], ["--until", "2016-02-30"], ["--since", "garbage"],
+    ["--since", "2021", "--until", "2016"],
+])
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_impossible_dates_are_one_sentence_errors(
+    hash_index: Path, hash_env, capsys, command: str, flags: list[str]
+) -> None:
+    # they used to pass through as strings and filter on string order: "2016-13-45" kept 2021 articles
+    assert main([command, "NATO troops", "--index", str(hash_index), *flags]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and "\n" not in captured.err.strip() and not captured.out
+    assert main(["search", "NATO", "--index", str(hash_index), "--since", "2016-02-29", "--json"]) == 0
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+@pytest.mark.parametrize("k", ["0", "-3", "x"])
+def test_k_must_be_positive(hash_index: Path, command: str, k: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "NATO", "--index", str(hash_index), "--k", k])
+    assert exc.value.code == 2 and "positive whole number" in capsys.readouterr().err

@@ -122,6 +122,7 @@ def test_make_filters(since: str, until: str, who: list[str], expect: Filters | 
 
 @pytest.mark.parametrize(("since", "until", "needle"), [
     ("June 2016", "", "YYYY-MM-DD"), ("2016-13-01x", "", "YYYY-MM-DD"), ("2020-01-01", "2019", "Swap"),
+    ("2016-13-45", "", "YYYY-MM-DD"), ("", "2016-02-30", "YYYY-MM-DD"), ("2016-00", "", "YYYY-MM-DD"),
 ])
 def test_make_filters_errors_say_how_to_fix(since: str, until: str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):

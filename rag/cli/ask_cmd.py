@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from rag.cli.search_cmd import positive_int
 from rag.errors import IndexNotFound
 from rag.settings import DEFAULT_INDEX, Settings
 from rag.types import Answer
@@ -22,7 +23,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("question")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/default)")
-    p.add_argument("--k", type=int, help="passages to retrieve (default from settings: 8)")
+    p.add_argument("--k", type=positive_int, help="passages to retrieve (default from settings: 8)")
     p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], help="retriever (default: hybrid)")
     p.add_argument("--since", metavar="DATE", help="only articles from this date on (YYYY[-MM[-DD]])")
     p.add_argument("--until", metavar="DATE", help="only articles up to this date, inclusive")
@@ -72,7 +73,7 @@ def print_stream(items: Any, out: TextIO) -> Answer:
 
 def run(args: argparse.Namespace) -> int:
     from rag.answer import answer_question, stream_answer
-    from rag.cli.search_cmd import _date
+    from rag.cli.search_cmd import date_range
     from rag.retrieval import Retriever
     from rag.types import Filters
 
@@ -80,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise IndexNotFound(f"There is no index at {args.index}.")
     settings = Settings.from_env()
     retriever = Retriever.open(args.index, settings)
-    filters = Filters(since=_date(args.since, False), until=_date(args.until, True))
+    since, until = date_range(args.since, args.until)
+    filters = Filters(since=since, until=until)
     use_llm = True if args.llm else None
     if args.json:
         answer = answer_question(args.question, retriever, settings, filters=filters, mode=args.mode,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.errors import IndexNotFound
+from rag.errors import IndexNotFound, SettingsError
 from rag.settings import DEFAULT_INDEX, Settings
 from rag.types import Filters, SearchResult
 
@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("query", help="the search text; a year, a month or 'latest' in it narrows by date")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/default)")
-    p.add_argument("--k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--k", type=positive_int, default=10, help="number of hits (default 10)")
     p.add_argument(
         "--mode", choices=["hybrid", "bm25", "dense"], help="retriever (default from settings: hybrid)"
     )
@@ -39,11 +39,28 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def positive_int(text: str) -> int:
+    """argparse type for --k: a count of hits (0 or less would silently return nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
 def _date(value: str | None, end: bool) -> str | None:
-    """'1987' -> 1987-01-01 (or 1987-12-31 for --until); full dates pass through."""
+    """'1987' -> 1987-01-01 (or 1987-12-31 for --until); full dates pass through; not a date: an error."""
+    from rag.ui.session import parse_date  # the UI's sidebar check, so both edges accept the same dates
+
+    flag = "--until" if end else "--since"
+    try:
+        value = parse_date(value, flag)
+    except ValueError as exc:
+        raise SettingsError(str(exc), help="") from exc
     if not value:
         return None
-    value = value.strip()
     if len(value) == 4 and value.isdigit():
         return f"{value}-12-31" if end else f"{value}-01-01"
     if len(value) == 7 and end:
@@ -51,10 +68,20 @@ def _date(value: str | None, end: bool) -> str | None:
     return value
 
 
+def date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """--since / --until as filter bounds; an empty range is an error, not a silent "nothing found"."""
+    lo, hi = _date(since, False), _date(until, True)
+    if lo and hi and lo > hi[: len(lo)]:
+        raise SettingsError(f"The date range is empty: --since {lo} is after --until {hi}.",
+                            help="Swap them.")
+    return lo, hi
+
+
 def filters_from(args: argparse.Namespace) -> Filters:
+    since, until = date_range(args.since, args.until)
     return Filters(
-        since=_date(args.since, False),
-        until=_date(args.until, True),
+        since=since,
+        until=until,
         authors=tuple(args.author),
         sources=tuple(args.source),
         article_ids=tuple(args.article),

@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from rag.types import Answer, Filters
 
@@ -40,9 +41,20 @@ def parse_date(value: str | None, name: str) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not _DATE.match(text):
+    if not _DATE.match(text) or not _real_date(text):
         raise ValueError(f"{name} date {text!r} is not a date: write it as YYYY-MM-DD (or YYYY-MM, YYYY).")
     return text
+
+
+def _real_date(text: str) -> bool:
+    """'2016-02-29' yes, '2016-13-45' no: a well-formed but impossible date would silently filter
+    on string order (2016-13 sorts after every 2016 date) instead of being rejected."""
+    year, month, day = (int(x) for x in (text.split("-") + ["1", "1"])[:3])
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def make_filters(since: str | None, until: str | None, authors: Iterable[str] | None,
