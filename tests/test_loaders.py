@@ -179,3 +179,19 @@ def test_huge_single_line_files_are_refused_without_reading(tmp_path: Path) -> N
     result = load_file(big_jsonl, tmp_path)
     assert [a.title for a in result.articles] == ["ok", "ok too"]
     assert [(p.line, "limit" in p.reason) for p in result.problems] == [(2, True)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_a_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    bom = "\ufeff" if encoding.endswith("-be") else ""  # the plain codecs write their own
+    text = "Caf\u00e9 owners protest\r\n\r\nThe body of the article, in a wide encoding.\r\n"
+    txt = tmp_path / "wide.txt"
+    txt.write_bytes((bom + text).encode(encoding))
+    result = load_file(txt, tmp_path)
+    assert [(a.title, a.text) for a in result.articles] == [
+        ("Caf\u00e9 owners protest", "The body of the article, in a wide encoding.")
+    ]
+    lines = tmp_path / "wide.jsonl"
+    records = '{"title": "A", "body": "Alpha."}\n{"title": "B", "body": "Beta."}\n'
+    lines.write_bytes((bom + records).encode(encoding))
+    assert [a.title for a in load_file(lines, tmp_path).articles] == ["A", "B"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from rag.loaders.base import LoadResult
-from rag.loaders.reader import MAX_FILE_BYTES, decode, read_text
+from rag.loaders.reader import MAX_FILE_BYTES, WIDE_BOMS, decode, read_text
 from rag.loaders.records import record_to_article
 from rag.types import Article, Problem
 
@@ -43,6 +43,10 @@ def load_jsonl(path: Path, origin: str) -> LoadResult:
     articles: list[Article] = []
     problems: list[Problem] = []
     with path.open("rb") as fh:
+        if fh.read(4).startswith(WIDE_BOMS):
+            # UTF-16/32: a b"\n" is not a line end there, so decode the whole file (size-capped)
+            return _load_wide_lines(path, origin)
+        fh.seek(0)
         for number, raw in _lines(fh, origin, problems):
             if not raw.strip():
                 continue
@@ -61,6 +65,22 @@ def load_jsonl(path: Path, origin: str) -> LoadResult:
             _add(record, origin, number, number, articles, problems)
     if not articles and not problems:
         problems.append(Problem(origin, "empty file"))
+    return LoadResult(articles, problems)
+
+
+def _load_wide_lines(path: Path, origin: str) -> LoadResult:
+    decoded = read_text(path, origin, MAX_FILE_BYTES)
+    problems = list(decoded.problems)
+    articles: list[Article] = []
+    for number, line in enumerate((decoded.text or "").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(origin, f"malformed JSON line: {exc.msg} (column {exc.colno})", number))
+            continue
+        _add(record, origin, number, number, articles, problems)
     return LoadResult(articles, problems)
 
 

@@ -13,6 +13,12 @@ from rag.types import Problem
 # Reuters .sgm file (1.5 MB, 1,000 stories). JSON Lines files are streamed instead.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _SNIFF = 8192
+# UTF-32 first: its little-endian mark begins with UTF-16's
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)  # fmt: skip
+WIDE_BOMS = tuple(bom for bom, _ in _BOMS)
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ def too_big(path: Path, limit: int = MAX_FILE_BYTES) -> Problem | None:
 
 def is_binary(head: bytes) -> bool:
     """NUL bytes or many control bytes in the first 8 KB: an image, an archive, a PDF."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xef\xbb\xbf")):
         return False  # UTF-16 (which has NULs) or UTF-8 with a byte-order mark
     if b"\x00" in head:
         return True
@@ -57,6 +63,15 @@ def decode(data: bytes, path: str) -> Decoded:
         return Decoded(
             None, None, (Problem(path, "binary file (not text); remove it or pass text files only"),)
         )
+    # A UTF-16/32 byte-order mark names the encoding outright; without this check the text went
+    # to cp1252 below (its NULs are ASCII) and came back as "\xff\xfeH..." with the title garbled.
+    for bom, wide in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data[len(bom) :].decode(wide), wide)
+            except UnicodeDecodeError as exc:
+                reason = f"invalid {wide} after its byte-order mark ({exc.reason})"
+                return Decoded(None, None, (Problem(path, reason),))
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError as exc:
