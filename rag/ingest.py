@@ -27,6 +27,11 @@ from rag.types import Article, Problem
 
 _DOC_NAME = re.compile(r"^(readme|provenance|license|licence|changelog|copying)\b", re.IGNORECASE)
 _COLLECTION_SUFFIXES = {".sgm", ".sgml"}
+# The Reuters-21578 distribution's own side files, by name: other files in the same folder (a
+# mixed folder of .sgm, .json, .csv ...) are articles and must be read.
+_COLLECTION_AUX = re.compile(
+    r"(?:.*\.dtd|.*\.lc\.txt|cat-descriptions.*\.txt|feldman-cia-worldfactbook.*\.txt)$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -54,7 +59,7 @@ def discover(path: Path) -> Iterator[tuple[Path, Path | None, str | None]]:
                 yield file, None, "hidden file"
             elif _DOC_NAME.match(name):
                 yield file, None, "documentation file (README/PROVENANCE/LICENSE), not an article"
-            elif is_collection and Path(name).suffix.lower() not in _COLLECTION_SUFFIXES:
+            elif is_collection and _COLLECTION_AUX.match(name):
                 yield file, None, "auxiliary file beside an SGML collection (lists, DTD, docs), not news"
             else:
                 yield file, path, None

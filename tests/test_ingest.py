@@ -143,3 +143,14 @@ def test_cli_reports_problems_and_strict_makes_them_fatal(
     (tmp_path / "articles.jsonl").unlink()
     (tmp_path / "empty.txt").write_text("")
     assert main(["ingest", str(tmp_path)]) == 1  # nothing ingested
+
+
+def test_a_mixed_folder_beside_an_sgml_collection_reads_every_article_file(tmp_path: Path) -> None:
+    for name in ("reuters_mini.sgm", "articles.json", "bbc_style.txt", "page.html"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    (tmp_path / "lewis.dtd").write_text("<!ELEMENT LEWIS (REUTERS*)>\n")
+    (tmp_path / "all-topics-strings.lc.txt").write_text("acq\nalum\nbarley\n")
+    report = ingest([tmp_path])
+    origins = {a.origin.split("#")[0] for a in report.articles}
+    assert origins == {"reuters_mini.sgm", "articles.json", "bbc_style.txt", "page.html"}
+    assert sorted(Path(p.path).name for p in report.skipped) == ["all-topics-strings.lc.txt", "lewis.dtd"]
