@@ -15,7 +15,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -144,7 +144,7 @@ def index_articles(
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     articles = list(articles)
-    with _build_lock(index_dir):
+    with _build_lock(index_dir), ExitStack() as cleanup:
         remove_stale_temps(index_dir)
         hashes = {a.id: content_hash(a) for a in articles}
         model = embedder.name if embedder else settings.embedding.model
@@ -157,6 +157,7 @@ def index_articles(
         old_hashes: dict[str, str] = {}
         if not rebuild and (index_dir / "manifest.json").exists():
             old = Store.open(index_dir)
+            cleanup.callback(old.close)  # also on the early return and on errors
             old_hashes = old.article_hashes()
             full_reason = _full_reason(old.manifest, model, backend, chunking)
             if full_reason:

@@ -138,13 +138,17 @@ class Store:
         self._lock = threading.Lock()
         uri = f"file:{(folder / DB).resolve()}?mode=ro"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self.index = faiss.read_index(str(folder / VECTORS_FAISS))
-        self._vectors = np.load(folder / VECTORS_NPY, mmap_mode="r", allow_pickle=False)
-        if self.index.d != manifest.dim or self.index.ntotal != manifest.passages:
-            raise IndexMismatch(
-                f"The index at {folder} is inconsistent: manifest says {manifest.passages} x {manifest.dim}, "
-                f"FAISS holds {self.index.ntotal} x {self.index.d}."
-            )
+        try:
+            self.index = faiss.read_index(str(folder / VECTORS_FAISS))
+            self._vectors = np.load(folder / VECTORS_NPY, mmap_mode="r", allow_pickle=False)
+            if self.index.d != manifest.dim or self.index.ntotal != manifest.passages:
+                raise IndexMismatch(
+                    f"The index at {folder} is inconsistent: manifest says {manifest.passages} x "
+                    f"{manifest.dim}, FAISS holds {self.index.ntotal} x {self.index.d}."
+                )
+        except BaseException:
+            self._db.close()  # a refused index must not leave its database open
+            raise
         if hasattr(self.index, "hnsw"):
             self.index.hnsw.efSearch = HNSW_EF_SEARCH
         # the exact scanner: the flat index itself, or the vectors an HNSW graph is built over

@@ -149,3 +149,24 @@ def test_cli_builds_an_index_a_fresh_process_loads(
     out = subprocess.run([sys.executable, "-c", check, str(index)], cwd=root, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(root)}, check=True).stdout
     assert out.strip() == "2"
+
+
+def test_previous_index_is_closed_even_when_nothing_changes(
+    corpus: Path, tmp_path: Path, hash_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    build_index([corpus], index, hash_settings)
+    opened: list[Store] = []
+    real_open = Store.open
+
+    def tracking_open(*args: object, **kwargs: object) -> Store:
+        store = real_open(*args, **kwargs)  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(Store, "open", tracking_open)
+    assert build_index([corpus], index, hash_settings).nothing_to_do
+    assert opened
+    for store in opened:  # the SQLite connection of the previous index was not leaked
+        with pytest.raises(sqlite3.ProgrammingError):
+            store._db.execute("SELECT 1")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -185,3 +187,27 @@ def test_filtered_search_matches_brute_force(tmp_path: Path) -> None:
         np.testing.assert_allclose([s for _, s in hits], np.sort(scores)[::-1][:10], rtol=1e-5)
         assert store.search(q, 500, allowed[:3]) and len(store.search(q, 500, allowed[:3])) == 3
     assert faiss.omp_get_max_threads() == before  # the one-thread setting does not leak
+
+
+def test_a_refused_index_does_not_leave_its_database_open(
+    hash_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(hash_index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "passages": manifest["passages"] + 1}))
+    connections: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def tracking_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        con = real_connect(*args, **kwargs)
+        connections.append(con)
+        return con
+
+    monkeypatch.setattr(sqlite3, "connect", tracking_connect)
+    with pytest.raises(IndexMismatch, match="inconsistent"):
+        Store.open(copy)
+    assert connections
+    for con in connections:
+        with pytest.raises(sqlite3.ProgrammingError):
+            con.execute("SELECT 1")
