@@ -183,3 +183,18 @@ def test_auth_is_required_when_configured(tmp_path: Path) -> None:
             assert c.get("/config").status_code == 200
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("raw", [
+    '{"kind": "cite", "turn": "x", "n": 1}', '{"kind": "cite", "turn": 0, "n": null}',
+    '{"kind": "cite", "turn": [0], "n": 1}', '{"kind": "cite", "turn": 1e999, "n": 1}', '[1, 2]', '"cite"',
+])
+def test_malformed_chip_click_is_ignored(hash_index: Path, hash_settings: Settings, raw: str) -> None:
+    from rag.ui.app import build_app
+    from rag.ui.session import Session
+
+    app = build_app(hash_settings, hash_index)
+    on_action = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "on_action")
+    sess = Session()
+    out = on_action(raw, sess)
+    assert out[-1] is sess and sess.selected is None and sess.cited is None

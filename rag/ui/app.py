@@ -176,8 +176,13 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                 act = json.loads(raw or "{}")
             except json.JSONDecodeError:
                 return gr.skip(), gr.skip(), gr.skip(), sess
+            if not isinstance(act, dict):
+                return gr.skip(), gr.skip(), gr.skip(), sess
             if act.get("kind") == "cite":
-                turn, n = int(act.get("turn", -1)), int(act.get("n", 0))
+                try:  # the action box is page-writable: a malformed click is ignored, not an error
+                    turn, n = int(act.get("turn", -1)), int(act.get("n", 0))
+                except (TypeError, ValueError, OverflowError):
+                    return gr.skip(), gr.skip(), gr.skip(), sess
                 if 0 <= turn < len(sess.answers):
                     sess.selected, sess.cited = turn, n
                 return _panel(backend, sess), gr.skip(), gr.Tabs(selected="sources"), sess
@@ -185,7 +190,11 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                 art = backend.article(str(act.get("article", "")))
                 if art is None:
                     raise gr.Error("That article is no longer in the index; rebuild or reload the page.")
-                html = render.article_html(art, int(act.get("start", 0)), int(act.get("end", 0)))
+                try:
+                    start, end = int(act.get("start", 0)), int(act.get("end", 0))
+                except (TypeError, ValueError, OverflowError):
+                    start, end = 0, 0
+                html = render.article_html(art, start, end)
                 return gr.skip(), html, gr.Tabs(selected="article"), sess
             return gr.skip(), gr.skip(), gr.skip(), sess
 
