@@ -53,7 +53,8 @@ def answer_checks(
         "answer contains gold": _mean(contained),
         "a cited span contains gold": _mean(cited),
         "cites a gold article": _mean(gold_cited),
-        "citations exact (quote == article slice)": exact / n_citations if n_citations else 0.0,
+        # over the citations given; with none there is nothing to be exact or inexact
+        "citations exact (quote == article slice)": exact / n_citations if n_citations else "n/a",
         "answer p50 ms": latency_summary(seconds)["p50_ms"],
     }
     return out
