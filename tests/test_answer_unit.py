@@ -194,3 +194,22 @@ def test_check_answer_catches_a_sentence_without_citation():
     bad = Answer(text="Quoted [1]. Uncited.", citations=[], grounded=True, question="q", query="q")
     with pytest.raises(AssertionError):
         check_answer(bad, lambda _id: NATO)
+
+
+def test_verify_embeds_each_cited_passage_once():
+    class Counting:
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def embed(self, texts):
+            self.texts.extend(texts)
+            return EMB.embed(texts)
+
+    hits = hits_for(NATO)
+    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    counting = Counting()
+    text = f"{TARGET} [{k}]. Troops arrive [{k}]. The alliance agrees [{k}]."
+    draft = verify(text, hits, counting)
+    assert draft == verify(text, hits, EMB)  # same answer, fewer embeddings
+    sentence_texts = [s.text for s in hit_sentences([hits[k - 1]])]
+    assert all(counting.texts.count(t) == 1 for t in sentence_texts)

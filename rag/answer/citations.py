@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rag.answer.support import Embedder, best_span, strip_markers
 from rag.chunking import sentence_spans
 from rag.types import Citation, Hit, Passage
@@ -87,6 +89,7 @@ def verify(
     out: list[str] = []
     supported = 0
     best_seen = 0.0
+    passage_vecs: dict[str, np.ndarray] = {}  # each cited passage's sentences embedded once
     for k, sentence in enumerate(split_answer(text), start=1):
         claim = strip_markers(sentence)
         keys = parse_markers(sentence)
@@ -97,7 +100,7 @@ def verify(
         numbers: list[int] = []
         for key in valid:
             passage = hits[key - 1].passage
-            span = best_span(claim, passage, embedder)
+            span = best_span(claim, passage, embedder, passage_vecs)
             if span is None:
                 continue
             best_seen = max(best_seen, span.score)

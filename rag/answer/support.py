@@ -113,15 +113,24 @@ def lexical_coverage(query_terms: Sequence[str], text: str) -> float:
     return sum(t in have for t in query_terms) / len(query_terms)
 
 
-def support_scores(query: str, texts: Sequence[str], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
-    """Blended support of each text for `query`, and the texts' unit vectors (for redundancy checks)."""
+def support_scores(
+    query: str, texts: Sequence[str], embedder: Embedder, text_vecs: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blended support of each text for `query`, and the texts' unit vectors (for redundancy checks).
+
+    `text_vecs`, when given, are the texts' vectors already embedded; only the query is embedded.
+    """
     if not texts:
         return np.zeros(0, dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
-    vecs = np.asarray(embedder.embed([query, *texts]), dtype=np.float32)
-    cos = np.clip(vecs[1:] @ vecs[0], 0.0, 1.0)
+    if text_vecs is None:
+        vecs = np.asarray(embedder.embed([query, *texts]), dtype=np.float32)
+        qvec, text_vecs = vecs[0], vecs[1:]
+    else:
+        qvec = np.asarray(embedder.embed([query]), dtype=np.float32)[0]
+    cos = np.clip(text_vecs @ qvec, 0.0, 1.0)
     terms = content_terms(query)
     lex = np.array([lexical_coverage(terms, t) for t in texts], dtype=np.float32)
-    return EMBED_WEIGHT * cos + (1.0 - EMBED_WEIGHT) * lex, vecs[1:]
+    return EMBED_WEIGHT * cos + (1.0 - EMBED_WEIGHT) * lex, text_vecs
 
 
 @dataclass(frozen=True)
@@ -133,9 +142,15 @@ class Span:
     score: float
 
 
-def best_span(claim: str, passage: Passage, embedder: Embedder) -> Span | None:
+def best_span(
+    claim: str, passage: Passage, embedder: Embedder, cache: dict[str, np.ndarray] | None = None
+) -> Span | None:
     """The passage sentence (or two adjacent sentences, when the claim draws on both) that best
-    supports `claim`; None for an empty passage."""
+    supports `claim`; None for an empty passage.
+
+    `cache` (passage id -> its sentence and pair vectors) lets one verification, which checks many
+    claims against the same few passages, embed each passage's sentences once.
+    """
     sents = passage_sentences(passage)
     if not sents:
         return None
@@ -144,7 +159,12 @@ def best_span(claim: str, passage: Passage, embedder: Embedder) -> Span | None:
     # the text of a pair is the article slice covering both sentences, so the quote stays exact
     base = passage.start
     pair_texts = [passage.text[sents[i].start - base : sents[j].end - base] for i, j in pairs]
-    scores, _ = support_scores(strip_markers(claim), texts + pair_texts, embedder)
+    vecs = None
+    if cache is not None:
+        if passage.id not in cache:
+            cache[passage.id] = np.asarray(embedder.embed(texts + pair_texts), dtype=np.float32)
+        vecs = cache[passage.id]
+    scores, _ = support_scores(strip_markers(claim), texts + pair_texts, embedder, vecs)
     best = int(np.argmax(scores[: len(sents)]))
     span = Span(sents[best].start, sents[best].end, float(scores[best]))
     if pairs:
