@@ -123,6 +123,10 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
+# Opens of an index folder tried while an update keeps swapping it (each swap is one rename).
+OPEN_TRIES = 3
+
+
 def _passage(row: Sequence[Any]) -> Passage:
     return Passage(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], title=row[5],
                    author=row[6], date=row[7], source=row[8], n_tokens=row[9])
@@ -161,19 +165,33 @@ class Store:
         """Open an index, refusing one built with another model than `settings` asks for."""
         folder = Path(index_dir)
         recover(folder)
-        manifest = Manifest.read(folder)
-        for name in (DB, VECTORS_FAISS, VECTORS_NPY):
-            if not (folder / name).is_file():
-                raise IndexNotFound(f"The index at {folder} is incomplete: {name} is missing.",
-                                    help="Rebuild it with: rag index PATH --index DIR --rebuild.")
-        if settings is not None and settings.embedding.model != manifest.model:
-            raise IndexMismatch(
-                f"The index at {folder} was built with the model {manifest.model!r}, "
-                f"but the settings ask for {settings.embedding.model!r}.",
-                help=f"Set RAG_EMBEDDING__MODEL={manifest.model}, or rebuild it with: "
-                     f"rag index PATH --index {folder} --rebuild.",
-            )
-        return cls(folder, manifest, settings)
+        # The files are opened by path one after another, so an update swapping the folder in between
+        # could pair one build's manifest with another's vectors: the manifest is read again after
+        # loading, and the open repeated when it changed.
+        for attempt in range(1, OPEN_TRIES + 1):
+            manifest = Manifest.read(folder)
+            for name in (DB, VECTORS_FAISS, VECTORS_NPY):
+                if not (folder / name).is_file():
+                    raise IndexNotFound(f"The index at {folder} is incomplete: {name} is missing.",
+                                        help="Rebuild it with: rag index PATH --index DIR --rebuild.")
+            if settings is not None and settings.embedding.model != manifest.model:
+                raise IndexMismatch(
+                    f"The index at {folder} was built with the model {manifest.model!r}, "
+                    f"but the settings ask for {settings.embedding.model!r}.",
+                    help=f"Set RAG_EMBEDDING__MODEL={manifest.model}, or rebuild it with: "
+                         f"rag index PATH --index {folder} --rebuild.",
+                )
+            try:
+                store = cls(folder, manifest, settings)
+            except IndexMismatch:  # counts of two builds disagree: a swap, if the manifest moved
+                if attempt < OPEN_TRIES and Manifest.read(folder) != manifest:
+                    continue
+                raise
+            if Manifest.read(folder) == manifest:
+                return store
+            store.close()
+        raise IndexMismatch(f"The index at {folder} kept changing while it was being opened.",
+                            help="Open it again once the running index update has finished.")
 
     def __len__(self) -> int:
         return int(self.index.ntotal)

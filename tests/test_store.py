@@ -211,3 +211,33 @@ def test_a_refused_index_does_not_leave_its_database_open(
     for con in connections:
         with pytest.raises(sqlite3.ProgrammingError):
             con.execute("SELECT 1")
+
+
+@pytest.mark.parametrize("same_counts", [False, True])
+def test_open_retries_when_an_update_swaps_the_folder_midway(
+    hash_index: Path, make_hash_index: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    same_counts: bool,
+) -> None:
+    from rag.manifest import MANIFEST, Manifest
+
+    final, new = tmp_path / "idx", tmp_path / "new"
+    shutil.copytree(hash_index, final)
+    shutil.copytree(hash_index if same_counts else make_hash_index(_articles()), new)
+    if same_counts:  # a rebuild of the same corpus: only the manifest tells the builds apart
+        data = json.loads((new / MANIFEST).read_text())
+        (new / MANIFEST).write_text(json.dumps({**data, "built_at": "2099-01-01T00:00:00+00:00"}))
+    real_read = Manifest.read.__func__  # type: ignore[attr-defined]
+    calls = []
+
+    def read_then_swap(cls: type[Manifest], folder: Path) -> Manifest:
+        manifest = real_read(cls, folder)
+        calls.append(manifest)
+        if len(calls) == 1:  # an update lands right after the manifest was read
+            swap_in(new, final)
+        return manifest
+
+    monkeypatch.setattr(Manifest, "read", classmethod(read_then_swap))
+    store = Store.open(final)
+    assert store.manifest == real_read(Manifest, final) != calls[0]
+    assert len(store) == store.manifest.passages == len(store.passages(range(len(store))))
+    store.close()
