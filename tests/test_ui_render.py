@@ -178,3 +178,15 @@ def test_feedback_concurrent_appends_stay_whole_lines(tmp_path: Path) -> None:
     assert all(json.loads(line)["question"] == ans.question for line in lines)
     assert {r["rating"] for r in records} == {"up", "down"}
     assert records[0]["citations"][0]["quote"] == ans.citations[0].quote
+
+
+def test_a_marker_inside_quoted_article_text_stays_text() -> None:
+    first, second = "The report [2] says troops arrive.", "Ministers agree."
+    text = f"{first} [1] {second} [2]"
+    cites = [Citation(number=n, passage_id="p1", article_id="a1", title="T", date=None, author=None,
+                      source=None, start=0, end=len(q), quote=q) for n, q in ((1, first), (2, second))]
+    ans = Answer(text=text, citations=cites, grounded=True, question="q", query="q")
+    out = render.final_answer_html(ans, 0)
+    assert out.count('data-n="1"') == 1 and out.count('data-n="2"') == 1
+    assert "report &#91;2&#93; says" in out  # the article's own [2] is not a chip to source 2
+    assert out.index('data-n="1"') < out.index("Ministers")

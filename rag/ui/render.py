@@ -87,11 +87,26 @@ def chip(turn: int, n: int) -> str:
             f'title="Show source {n}">{n}</a>')
 
 
-def answer_html(text: str, turn: int, numbers: Sequence[int] | None = None) -> str:
+def quoted_spans(text: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the quotes stand in `text`, looked for in order: `quoted_spans("a [2] b [1]", ["a [2] b"])`
+    -> `[(0, 7)]`. A quote not found (an LLM answer paraphrases) is skipped."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for quote in quotes:
+        at = text.find(quote, pos) if quote else -1
+        if at >= 0:
+            spans.append((at, at + len(quote)))
+            pos = at + len(quote)
+    return spans
+
+
+def answer_html(text: str, turn: int, numbers: Sequence[int] | None = None,
+                quoted: Sequence[tuple[int, int]] = ()) -> str:
     """Answer text for the Chatbot: escaped, with [n] markers as chips.
 
     `numbers` limits chips to citations that exist (None: every marker while still streaming);
-    other bracketed numbers stay plain text.
+    other bracketed numbers stay plain text, as do markers inside the `quoted` spans (article text
+    quoted in the answer, whose own "[2]" is no citation of this answer).
     """
     known = None if numbers is None else set(numbers)
     out: list[str] = []
@@ -99,6 +114,8 @@ def answer_html(text: str, turn: int, numbers: Sequence[int] | None = None) -> s
     for m in MARKER.finditer(text):
         nums = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
         if known is not None and not all(n in known for n in nums):
+            continue
+        if any(lo <= m.start() < hi for lo, hi in quoted):
             continue
         out.append(md_esc(text[pos:m.start()]))
         out.append('<span class="cite-group">' + "".join(chip(turn, n) for n in nums) + "</span>")
@@ -139,7 +156,8 @@ def question_html(question: str, answer: Answer | None = None) -> str:
 
 def final_answer_html(answer: Answer, turn: int) -> str:
     """The finished answer: chips for known citations, then warnings and how it was answered."""
-    body = answer_html(answer.text, turn, [c.number for c in answer.citations])
+    quoted = quoted_spans(answer.text, [c.quote for c in answer.citations])
+    body = answer_html(answer.text, turn, [c.number for c in answer.citations], quoted)
     extra = [f'<div class="a-warning">{md_esc(w)}</div>' for w in answer.warnings]
     if not answer.grounded:
         extra.append('<div class="a-warning">Not grounded in the sources: treat with care.</div>')
