@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from rag.cli.search_cmd import positive_int
+from rag.cli.options import add_retrieval_options
 from rag.errors import IndexNotFound
-from rag.settings import DEFAULT_INDEX, Settings
+from rag.settings import Settings
 from rag.types import Answer
 
 
@@ -22,11 +22,7 @@ def register(subparsers: Any) -> None:
         "default; --llm uses the OpenAI-compatible endpoint in RAG_LLM__BASE_URL / RAG_LLM__MODEL.",
     )
     p.add_argument("question")
-    p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/default)")
-    p.add_argument("--k", type=positive_int, help="passages to retrieve (default from settings: 8)")
-    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], help="retriever (default: hybrid)")
-    p.add_argument("--since", metavar="DATE", help="only articles from this date on (YYYY[-MM[-DD]])")
-    p.add_argument("--until", metavar="DATE", help="only articles up to this date, inclusive")
+    add_retrieval_options(p, None, "passages to retrieve (default from settings: 8)")
     p.add_argument("--llm", action="store_true", help="answer with the configured LLM (falls back offline)")
     p.add_argument("--json", action="store_true", help="print the Answer object as JSON")
     p.set_defaults(func=run)

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rag.cli.options import add_retrieval_options
 from rag.errors import IndexNotFound, SettingsError
-from rag.settings import DEFAULT_INDEX, Settings
+from rag.settings import Settings
 from rag.types import Filters, SearchResult
 
 SNIPPET = 160
@@ -22,13 +23,7 @@ def register(subparsers: Any) -> None:
         description="Hybrid BM25 + dense search; filters apply before the top-k cut.",
     )
     p.add_argument("query", help="the search text; a year, a month or 'latest' in it narrows by date")
-    p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/default)")
-    p.add_argument("--k", type=positive_int, default=10, help="number of hits (default 10)")
-    p.add_argument(
-        "--mode", choices=["hybrid", "bm25", "dense"], help="retriever (default from settings: hybrid)"
-    )
-    p.add_argument("--since", metavar="DATE", help="only articles from this date on (YYYY[-MM[-DD]])")
-    p.add_argument("--until", metavar="DATE", help="only articles up to this date, inclusive")
+    add_retrieval_options(p, 10, "number of hits (default 10)")
     p.add_argument("--author", action="append", default=[], metavar="NAME", help="author (repeatable)")
     p.add_argument("--source", action="append", default=[], metavar="NAME", help="source (repeatable)")
     p.add_argument("--article", action="append", default=[], metavar="ID", help="article id (repeatable)")
@@ -37,17 +32,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-time", action="store_true", help="do not infer dates from the query text")
     p.add_argument("--json", action="store_true", help="print a JSON list (passage fields + score + rank)")
     p.set_defaults(func=run)
-
-
-def positive_int(text: str) -> int:
-    """argparse type for --k: a count of hits (0 or less would silently return nothing)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return value
 
 
 def _date(value: str | None, end: bool) -> str | None:
