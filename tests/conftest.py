@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -75,3 +76,16 @@ def make_hash_index(tmp_path: Path, hash_settings: Settings) -> Callable[..., Pa
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_beir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6-document BEIR folder assembled from tests/fixtures/eval/tiny-beir.
+
+    The hand-written documents are kept as docs.jsonl so the repository holds no file that
+    looks like a copied BEIR corpus; the loader's required name is given here.
+    """
+    folder = tmp_path_factory.mktemp("beir") / "tiny-beir"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "eval" / "tiny-beir", folder)
+    (folder / "docs.jsonl").rename(folder / "corpus.jsonl")
+    return folder

@@ -12,11 +12,10 @@ from rag.evaluation.beir import load_beir, read_qrels
 from rag.evaluation.qa import contains_answer, load_qa
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
-TINY = FIXTURES / "tiny-beir"
 
 
-def test_load_beir_test_split() -> None:
-    ds = load_beir(TINY, "test")
+def test_load_beir_test_split(tiny_beir: Path) -> None:
+    ds = load_beir(tiny_beir, "test")
     assert ds.name == "tiny-beir" and ds.split == "test" and ds.n_docs == 6
     assert ds.queries == {
         "q1": "volcano eruption lava Iceland",
@@ -28,16 +27,16 @@ def test_load_beir_test_split() -> None:
     assert len(ds.fingerprint) == 12 and ds.fingerprint != ds.corpus_fingerprint
 
 
-def test_splits_share_the_corpus_fingerprint_not_the_dataset_one() -> None:
-    test, train = load_beir(TINY, "test"), load_beir(TINY, "train")
+def test_splits_share_the_corpus_fingerprint_not_the_dataset_one(tiny_beir: Path) -> None:
+    test, train = load_beir(tiny_beir, "test"), load_beir(tiny_beir, "train")
     assert list(train.queries) == ["q4"]
     assert test.corpus_fingerprint == train.corpus_fingerprint
     assert test.fingerprint != train.fingerprint
 
 
-def test_missing_split_lists_the_available_ones() -> None:
+def test_missing_split_lists_the_available_ones(tiny_beir: Path) -> None:
     with pytest.raises(EvalInputError, match="Splits available here: test, train"):
-        load_beir(TINY, "dev")
+        load_beir(tiny_beir, "dev")
 
 
 def test_qrels_trec_layout_and_no_header(tmp_path: Path) -> None:
@@ -55,9 +54,11 @@ def test_qrels_trec_layout_and_no_header(tmp_path: Path) -> None:
         ("query-id\tcorpus-id\tscore\n", None, "no judgements"),
     ],
 )
-def test_malformed_qrels_name_the_line(tmp_path: Path, body: str, line: int | None, why: str) -> None:
+def test_malformed_qrels_name_the_line(
+    tmp_path: Path, body: str, line: int | None, why: str, tiny_beir: Path
+) -> None:
     folder = tmp_path / "beir"
-    shutil.copytree(TINY, folder)
+    shutil.copytree(tiny_beir, folder)
     (folder / "qrels" / "test.tsv").write_text(body)
     with pytest.raises(EvalInputError, match=why) as info:
         load_beir(folder, "test")
@@ -66,22 +67,22 @@ def test_malformed_qrels_name_the_line(tmp_path: Path, body: str, line: int | No
     assert "query-id<TAB>corpus-id<TAB>score" in str(info.value)  # says how to fix it
 
 
-def test_malformed_jsonl_and_unknown_queries(tmp_path: Path) -> None:
+def test_malformed_jsonl_and_unknown_queries(tmp_path: Path, tiny_beir: Path) -> None:
     folder = tmp_path / "beir"
-    shutil.copytree(TINY, folder)
+    shutil.copytree(tiny_beir, folder)
     with (folder / "corpus.jsonl").open("a") as fh:
         fh.write('{"_id": "d7", "text": "unterminated\n')
     with pytest.raises(EvalInputError, match=r"corpus.jsonl:7: not valid JSON"):
         load_beir(folder)
-    shutil.copy(TINY / "corpus.jsonl", folder / "corpus.jsonl")
+    shutil.copy(tiny_beir / "corpus.jsonl", folder / "corpus.jsonl")
     (folder / "qrels" / "test.tsv").write_text("q9\td1\t1\n")
     with pytest.raises(EvalInputError, match=r"not in .*queries.jsonl .*q9"):
         load_beir(folder)
 
 
-def test_unknown_judged_docs_are_a_warning(tmp_path: Path) -> None:
+def test_unknown_judged_docs_are_a_warning(tmp_path: Path, tiny_beir: Path) -> None:
     folder = tmp_path / "beir"
-    shutil.copytree(TINY, folder)
+    shutil.copytree(tiny_beir, folder)
     (folder / "qrels" / "test.tsv").write_text("q1\td1\t1\nq1\tnope\t1\n")
     assert "1 judged doc ids are not in the corpus" in load_beir(folder).warnings[0]
 

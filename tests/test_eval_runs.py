@@ -15,7 +15,6 @@ from rag.settings import Settings
 from rag.types import Hit, Passage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
-TINY = FIXTURES / "tiny-beir"
 HASH = Settings.from_env(environ={}, embedding={"model": "hash"})
 
 
@@ -32,11 +31,11 @@ def test_doc_ranking_is_maxp_and_credits_collapsed_copies() -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_beir: Path) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("eval")
-    argv = ["eval", "--beir", str(TINY), "--index-root", str(tmp / "index"), "--out", str(tmp / "tiny")]
+    argv = ["eval", "--beir", str(tiny_beir), "--index-root", str(tmp / "index"), "--out", str(tmp / "tiny")]
     assert main([*argv, "--set", "embedding.model=hash", "--quiet"]) == 0
-    return tmp, beir_index_dir(load_beir(TINY), HASH.model_copy(), tmp / "index")
+    return tmp, beir_index_dir(load_beir(tiny_beir), HASH.model_copy(), tmp / "index")
 
 
 def test_beir_cli_writes_reports_for_every_mode(tiny_run: tuple[Path, Path]) -> None:
@@ -55,14 +54,16 @@ def test_beir_cli_writes_reports_for_every_mode(tiny_run: tuple[Path, Path]) -> 
     assert "| bm25 | 1.0000 |" in (tmp / "tiny.md").read_text()
 
 
-def test_beir_index_is_reused_and_retrieval_settings_do_not_key_it(tiny_run: tuple[Path, Path]) -> None:
+def test_beir_index_is_reused_and_retrieval_settings_do_not_key_it(
+    tiny_run: tuple[Path, Path], tiny_beir: Path
+) -> None:
     tmp, index_dir = tiny_run
     assert (index_dir / "manifest.json").is_file()
     before = (index_dir / "manifest.json").stat().st_mtime_ns
     argv = [
         "eval",
         "--beir",
-        str(TINY),
+        str(tiny_beir),
         "--split",
         "train",
         "--modes",
