@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.answer import stream_answer  # noqa: E402
 from rag.embedding import backend_of  # noqa: E402
-from rag.indexer import build_index  # noqa: E402
+from rag.indexer import ensure_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
 from rag.types import Answer  # noqa: E402
@@ -52,8 +52,7 @@ def main() -> int:
     args = ap.parse_args()
     settings = Settings.from_env()
     index = Path(args.index) if args.index else Path(tempfile.mkdtemp()) / "sample"
-    if not (index / "manifest.json").exists():
-        build_index([SAMPLE_CORPUS], index, settings)
+    ensure_index([SAMPLE_CORPUS], index, settings)
     retriever = Retriever.open(index, settings)
     qs = questions()
     for _item in stream_answer(qs[0], retriever, settings):  # warm-up: model sessions, tokenizers

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answer.support import best_span, hit_sentences, shortlist, support_scores  # noqa: E402
 from rag.chunking import chunk_article  # noqa: E402
-from rag.indexer import build_index  # noqa: E402
+from rag.indexer import ensure_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
 from rag.types import Article, Hit  # noqa: E402
@@ -98,8 +98,7 @@ def main() -> int:
     args = ap.parse_args()
     settings = Settings.from_env()
     index = Path(args.index) if args.index else Path(tempfile.mkdtemp()) / "sample"
-    if not (index / "manifest.json").exists():
-        build_index([SAMPLE_CORPUS], index, settings)
+    ensure_index([SAMPLE_CORPUS], index, settings)
     retriever = Retriever.open(index, settings)
     emb = retriever.store.embedder
 

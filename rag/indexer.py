@@ -103,6 +103,15 @@ def _full_reason(old: Manifest, model: str, backend: str, chunking: dict[str, ob
     return None
 
 
+def ensure_index(
+    paths: Sequence[str | Path], index_dir: str | Path, settings: Settings, progress: bool = False
+) -> BuildReport | None:
+    """Build the index only when `index_dir` holds none yet (a first start); None when it exists."""
+    if (Path(index_dir) / "manifest.json").is_file():
+        return None
+    return build_index(paths, index_dir, settings, progress=progress)
+
+
 def build_index(
     paths: Sequence[str | Path],
     index_dir: str | Path,

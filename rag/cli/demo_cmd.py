@@ -11,11 +11,14 @@ from rag.settings import DEFAULT_INDEX, SAMPLE_CORPUS
 def run(args: argparse.Namespace) -> int:
     quiet_environment()
     settings = settings_from(args)
-    if args.rebuild or not (DEFAULT_INDEX / "manifest.json").is_file():
-        from rag.indexer import build_index
+    from rag.indexer import BuildReport, build_index, ensure_index
 
-        print(f"Building the sample index from {SAMPLE_CORPUS} into {DEFAULT_INDEX} (first start only)...")
-        report = build_index([SAMPLE_CORPUS], DEFAULT_INDEX, settings, rebuild=args.rebuild, progress=True)
+    report: BuildReport | None
+    if args.rebuild:
+        report = build_index([SAMPLE_CORPUS], DEFAULT_INDEX, settings, rebuild=True, progress=True)
+    else:  # first start: build the sample index, with progress bars; later starts skip this
+        report = ensure_index([SAMPLE_CORPUS], DEFAULT_INDEX, settings, progress=True)
+    if report is not None:
         print(report.summary())
     from rag.ui.app import serve
 
