@@ -117,8 +117,3 @@ def merge(explicit: Filters | None, intent: TimeIntent) -> tuple[Filters, str | 
     if intent.newest_first and (intent.since or intent.until) and reason:
         reason += "; newest first"
     return merged, reason
-
-
-def drop_dates(filters: Filters) -> Filters:
-    """The same filters without a date range (used when an inferred range matches nothing)."""
-    return replace(filters, since=None, until=None)
