@@ -26,7 +26,7 @@ from rag.embedding import Embedder, backend_of, export_recipe, load_embedder, re
 from rag.embedding.cache import EmbeddingJournal, text_key
 from rag.errors import IngestError, RagError
 from rag.manifest import Manifest, remove_stale_temps, swap_in, temp_path
-from rag.models import DEFAULT_MODEL
+from rag.models import DEFAULT_MODEL, local_weights
 from rag.settings import Settings
 from rag.store import Store, choose_kind, write_store
 from rag.types import Article, Passage, Problem
@@ -88,9 +88,13 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         yield  # the kernel drops the lock if the process dies, so a killed build never blocks the next
 
 
-def _full_reason(old: Manifest, model: str, backend: str, chunking: dict[str, object]) -> str | None:
+def _full_reason(
+    old: Manifest, model: str, backend: str, chunking: dict[str, object], weights: str | None = None
+) -> str | None:
     if old.model != model:
         return f"the model changed ({old.model} -> {model})"
+    if old.extra.get("model_weights") != weights:
+        return f"the weights of the model {model} changed"
     if old.extra.get("backend_requested", old.backend) != backend:
         return f"the embedding backend changed ({old.backend} -> {backend})"
     recipe = export_recipe(old.backend)  # what this code would export for the index's own backend
@@ -157,6 +161,7 @@ def index_articles(
         remove_stale_temps(index_dir)
         hashes = {a.id: content_hash(a) for a in articles}
         model = embedder.name if embedder else settings.embedding.model
+        weights = None if embedder else local_weights(model)
         backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
         chunking = settings.chunking.model_dump()
         tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
@@ -168,7 +173,7 @@ def index_articles(
             old = Store.open(index_dir)
             cleanup.callback(old.close)  # also on the early return and on errors
             old_hashes = old.article_hashes()
-            full_reason = _full_reason(old.manifest, model, backend, chunking)
+            full_reason = _full_reason(old.manifest, model, backend, chunking, weights)
             if full_reason:
                 old.close()
                 old = None
@@ -211,7 +216,8 @@ def index_articles(
                     reuse.setdefault(key, r)
 
         vectors, embedded, resumed, emb = _vectors(
-            keys, texts, reuse, old, embedder, settings, model, backend, index_dir, progress)
+            keys, texts, reuse, old, embedder, settings, f"{model}#{weights}" if weights else model, backend,
+            index_dir, progress)
         kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold)
         tmp = temp_path(index_dir)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -220,6 +226,8 @@ def index_articles(
         _write_bm25(tmp, [texts.get(k) or _header_text(p, settings, tokenizer_model)
                           for p, k in zip(passages, keys, strict=True)])
         extra = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
+        if weights:
+            extra["model_weights"] = weights
         actual = backend_of(emb) if emb else (old.manifest.backend if old is not None else backend)
         Manifest.new(model=model, dim=int(vectors.shape[1]), backend=actual,
                      export_recipe=export_recipe(actual), chunking=chunking,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from rag.errors import ModelNotAvailable
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 def resolve_model_path(name: str) -> Path:
@@ -33,3 +35,26 @@ def resolve_model_path(name: str) -> Path:
         raise ModelNotAvailable(
             f"Model {name!r} is not a local folder and is not in the offline cache."
         ) from exc
+
+
+def weights_hash(model_path: Path) -> str:
+    """sha256 (first 12 hex digits) of the weight and config files of a model folder."""
+    h = hashlib.sha256()
+    for name in (*_WEIGHT_FILES, "config.json", "tokenizer.json"):
+        f = model_path / name
+        if f.is_file():
+            h.update(name.encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+    return h.hexdigest()[:12]
+
+
+def local_weights(name: str) -> str | None:
+    """The weights hash of a model given as a local folder, None for a packaged or cached model.
+
+    A folder's contents can change under the same name (`rag tune` writing to it again); indexes,
+    embedding journals and evaluation indexes record this hash so they never mix two sets of weights.
+    """
+    path = Path(name).expanduser()
+    return weights_hash(path.resolve()) if path.is_dir() else None

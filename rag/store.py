@@ -22,6 +22,7 @@ import numpy as np
 from rag.embedding import Embedder, export_recipe, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.manifest import Manifest, recover
+from rag.models import local_weights
 from rag.rowfilter import RowMeta
 from rag.settings import Settings
 from rag.types import Article, Filters, Passage
@@ -216,6 +217,12 @@ class Store:
                 f"The index at {self.dir} was embedded with ONNX export recipe x{m.export_recipe} "
                 f"({m.model}, {m.backend}); this version of rag exports recipe x{recipe}, whose vectors "
                 "differ, so queries would not match the stored passages.", help=rebuild)
+        weights = m.extra.get("model_weights")
+        if weights and local_weights(m.model) not in (None, weights):
+            raise IndexMismatch(
+                f"The model folder {m.model} holds other weights than the ones the index at {self.dir} "
+                "was embedded with (it was tuned or replaced since), so queries would not match.",
+                help=rebuild)
         emb = load_embedder(base.model_copy(update={"model": m.model, "backend": backend}))
         if emb.dim != m.dim:
             raise IndexMismatch(f"The model {m.model!r} gives {emb.dim}-dimensional vectors, "

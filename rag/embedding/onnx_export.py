@@ -7,28 +7,15 @@ renamed into place, so a killed export leaves no half-written model behind.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+from rag.models import weights_hash
+
 EXPORT_VERSION = 2  # bump when the export recipe changes, so cached exports are redone
-
-
-def weights_hash(model_path: Path) -> str:
-    """sha256 (first 12 hex digits) of the weight and config files of a model folder."""
-    h = hashlib.sha256()
-    for name in (*_WEIGHT_FILES, "config.json", "tokenizer.json"):
-        f = model_path / name
-        if f.is_file():
-            h.update(name.encode())
-            with f.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-    return h.hexdigest()[:12]
 
 
 def cache_folder(cache_dir: str | Path, model_name: str, model_path: Path) -> Path:

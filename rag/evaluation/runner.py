@@ -24,6 +24,7 @@ from rag.evaluation.metrics import (
 )
 from rag.evaluation.qa import QAItem, contains_answer
 from rag.evaluation.report import EvalReport, ModeScores
+from rag.models import local_weights
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Hit
 
@@ -39,6 +40,9 @@ def beir_index_dir(dataset: BeirDataset, settings: Settings, root: Path = INDEX_
     """
     shape = settings.fingerprint("chunking", "embedding", "index")
     key = f"{dataset.corpus_fingerprint}:{shape}:{_export_tag()}"
+    weights = local_weights(settings.embedding.model)  # a model folder tuned again gets a new index
+    if weights:
+        key += f":{weights}"
     return root / f"beir-{dataset.name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
