@@ -148,6 +148,18 @@ def test_bad_input_is_reported_not_raised(tmp_path: Path, name: str, data: bytes
         assert result.problems == []
 
 
+def test_csv_with_an_unclosed_quote_keeps_the_good_rows_and_names_the_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "feed.csv"
+    path.write_text('title,text\nGood,"A complete body, quoted."\nBad,"The quote never closes\n'
+                    'Later,rows swallowed by it\n')
+    result = load_file(path, tmp_path)
+    assert [a.title for a in result.articles] == ["Good"]
+    assert [(p.path, p.line) for p in result.problems] == [("feed.csv", 3)]
+    assert "row 2: a quoted field is never closed" in result.problems[0].reason
+    path.write_text('title,text\nScreens,A 5" screen is a literal quote in an unquoted field.\n')
+    assert load_file(path, tmp_path).problems == []  # not an unclosed quote
+
+
 def test_latin1_text_is_decoded_and_reported(tmp_path: Path) -> None:
     path = tmp_path / "199.txt"
     path.write_bytes("Mutu sacked\n\nA £15.8m signing from Parma.\n".encode("latin-1"))

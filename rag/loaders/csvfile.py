@@ -26,9 +26,11 @@ def load(text: str, origin: str) -> LoadResult:
     articles: list[Article] = []
     problems: list[Problem] = []
     row = 0
+    row_start, next_start, kept = 0, reader.line_num + 1, False  # where the last row began; kept?
     try:
         for row, record in enumerate(reader, start=1):
             line = reader.line_num
+            row_start, next_start = next_start, line + 1
             extra = record.pop(None, None)  # type: ignore[call-overload,unused-ignore]
             if extra:
                 problems.append(
@@ -39,6 +41,24 @@ def load(text: str, origin: str) -> LoadResult:
                 problems.append(Problem(origin, f"row {row}: {reason}", line))
             else:
                 articles.append(article)
+            kept = article is not None
     except csv.Error as exc:
         problems.append(Problem(origin, f"malformed CSV after row {row}: {exc}", reader.line_num))
+    else:
+        if row and _unclosed_at_end(text.lstrip("\ufeff"), delimiter):
+            # The lenient reader read everything after the stray quote into the last row's field:
+            # that "article" holds other rows' raw CSV, so it is dropped and reported instead.
+            if kept:
+                articles.pop()
+            problems.append(Problem(origin, f"row {row}: a quoted field is never closed, so the rest of "
+                                    "the file was read into it; the row was skipped", row_start))
     return LoadResult(articles, problems)
+
+
+def _unclosed_at_end(text: str, delimiter: str) -> bool:
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
