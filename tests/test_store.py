@@ -241,3 +241,32 @@ def test_open_retries_when_an_update_swaps_the_folder_midway(
     assert store.manifest == real_read(Manifest, final) != calls[0]
     assert len(store) == store.manifest.passages == len(store.passages(range(len(store))))
     store.close()
+
+
+def test_retriever_open_pairs_store_and_bm25_of_one_build(
+    hash_index: Path, make_hash_index: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An update landing after Store.open but before the BM25 files are read: open again."""
+    from rag.manifest import Manifest
+    from rag.retrieval import retriever as retriever_module
+
+    final, new = tmp_path / "idx", tmp_path / "new"
+    shutil.copytree(hash_index, final)
+    shutil.copytree(make_hash_index(_articles()), new)
+    real_load = retriever_module.load_bm25
+    calls = []
+
+    def swap_then_load(folder: Path):  # type: ignore[no-untyped-def]
+        calls.append(folder)
+        if len(calls) == 1:
+            swap_in(new, final)
+        return real_load(folder)
+
+    monkeypatch.setattr(retriever_module, "load_bm25", swap_then_load)
+    retriever = retriever_module.Retriever.open(final, Settings.from_env({}, embedding={"model": "hash"}))
+    try:
+        assert len(calls) == 2
+        assert retriever.store.manifest == Manifest.read(final)
+        assert len(retriever.bm25) == len(retriever.store) == retriever.store.manifest.passages
+    finally:
+        retriever.store.close()

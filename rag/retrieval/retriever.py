@@ -15,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexNotFound
+from rag.errors import IndexMismatch, IndexNotFound
+from rag.manifest import Manifest
 from rag.retrieval.bm25 import BM25Index, load_bm25
 from rag.retrieval.dedupe import Group, collapse, mmr
 from rag.retrieval.fusion import Fused, fuse, fuse_articles
 from rag.retrieval.rerank import load_reranker
 from rag.retrieval.timequery import infer_time, merge
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import OPEN_TRIES, Store
 from rag.types import Filters, Hit, Passage, SearchResult
 
 MODES = ("bm25", "dense", "hybrid")
@@ -49,7 +50,25 @@ class Retriever:
         folder = Path(index_dir)
         if not (folder / "manifest.json").is_file():
             raise IndexNotFound(f"There is no index at {folder}.")
-        retriever = cls(Store.open(folder, settings), settings)
+        for attempt in range(1, OPEN_TRIES + 1):
+            store = Store.open(folder, settings)
+            try:
+                bm25 = load_bm25(folder / BM25_FOLDER)
+            except (IndexNotFound, IndexMismatch):
+                if attempt < OPEN_TRIES and Manifest.read(folder) != store.manifest:
+                    store.close()  # an update swapped the folder between the two reads: open again
+                    continue
+                store.close()
+                raise
+            # Store.open checks its own files against the manifest; the BM25 files are read after
+            # it, so an update landing in between would pair one build's store with another's BM25.
+            if Manifest.read(folder) == store.manifest:
+                break
+            store.close()
+        else:
+            raise IndexMismatch(f"The index at {folder} kept changing while it was being opened.",
+                                help="Open it again once the running index update has finished.")
+        retriever = cls(store, settings, bm25)
         if retriever.settings.retrieval.mode != "bm25":
             _ = retriever.store.embedder  # load the model now, not on the first query
         retriever.store.row_meta()  # and the filter columns (~0.3 s at 100k rows), not on the first filter
