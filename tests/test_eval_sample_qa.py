@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.qa import contains_answer, load_qa
+from rag.evaluation.qa import contains_answer, gold_passage_ids, load_qa
 from rag.evaluation.runner import evaluate_qa
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -32,10 +32,14 @@ def test_gold_passages_hold_their_answers(sample_index: Path, sample_settings: S
             except KeyError:
                 pytest.fail(
                     f"{pid} ({it.id}) is not in the sample index: the chunking defaults changed; "
-                    "regenerate gold_passage_ids in eval/sample_qa.jsonl"
+                    "run .venv/bin/python eval/regen_sample_qa.py"
                 )
             assert passage.article_id in it.gold_article_ids
             assert contains_answer(passage.text, it.answers), f"{pid} no longer contains {it.answers}"
+    passages = store.passages(range(len(store)))
+    store.close()
+    stale = [it.id for it in load_qa(SAMPLE_QA) if it.gold_passage_ids != gold_passage_ids(it, passages)]
+    assert not stale, f"gold passages out of date for {stale}: run .venv/bin/python eval/regen_sample_qa.py"
 
 
 def test_sample_qa_retrieval_and_citations(sample_index: Path, sample_settings: Settings) -> None:

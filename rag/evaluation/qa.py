@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.errors import EvalInputError
 from rag.evaluation.beir import file_hash, iter_jsonl
+from rag.types import Passage
 
 _HELP = (
     'Each line is a JSON object like {"question": "...", "gold_article_ids": ["..."], '
@@ -79,3 +81,13 @@ def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
     """
     hay = _norm(text)
     return any(_norm(a) in hay for a in answers)
+
+
+def gold_passage_ids(item: QAItem, passages: Iterable[Passage]) -> tuple[str, ...]:
+    """The passages of the item's gold articles that contain one of its answers, in index order.
+
+    Passage ids follow the chunking settings, so a QA file's gold passages are derived, not written by
+    hand: eval/regen_sample_qa.py rewrites them after a chunking change.
+    """
+    return tuple(p.id for p in passages
+                 if p.article_id in item.gold_article_ids and contains_answer(p.text, item.answers))
