@@ -179,7 +179,25 @@ def test_cli_tune_trains_on_a_beir_split(tiny_beir: Path, tiny_model: Path, tmp_
                  str(tiny_model), "--index-root", str(tmp_path / "indexes"), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "4 pairs from 4 dev queries" in captured.err
+    assert "4 pairs from 4 queries (beir/dev)" in captured.err
     assert f"--set embedding.model={out}" in captured.out
     record = json.loads((out / TUNE_FILE).read_text())
     assert record["pairs"] == 4 and record["source"] == "beir/dev"
+
+
+def test_cli_tune_trains_on_a_qa_file_over_an_index(hash_index: Path, tiny_model: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store.open(hash_index)
+    articles = sorted({p.article_id for p in store.passages(range(len(store)))})
+    store.close()
+    qa = tmp_path / "tune_qa.jsonl"
+    qa.write_text("\n".join(json.dumps(
+        {"id": f"q{i}", "question": q, "gold_article_ids": [a], "answers": ["x"]}) for i, (q, a) in
+        enumerate([("NATO troops in Poland", articles[0]), ("Ukraine and Russia", articles[1])])) + "\n")
+    out = tmp_path / "tuned"
+    code = main(["tune", "--qa", str(qa), "--index", str(hash_index), "--out", str(out), "--base",
+                 str(tiny_model), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "2 pairs from 2 queries" in captured.err and "rag eval --beir" not in captured.out
+    assert json.loads((out / TUNE_FILE).read_text())["pairs"] == 2

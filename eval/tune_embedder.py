@@ -1,0 +1,78 @@
+"""Choose `rag tune`'s epochs and learning rate on SciFact without looking at test.
+
+Train queries are split by a hash of their id: 80% fit, 20% dev. For each (epochs, lr) the stock model
+is fine-tuned on the fit pairs with the product's own code (rag.tuning), every passage and query is
+re-embedded (onnx-int8), and dense and default-hybrid nDCG@10 are scored on dev with fusion_bench's
+precomputed BM25 scores and the product's fusion code. The chosen setting is then trained on all of
+train with `rag tune` and scored on test once with `rag eval` (see eval/results/tune_embedder.md).
+
+    .venv/bin/python eval/tune_embedder.py 1:2e-5 3:2e-5 3:5e-5    # EPOCHS:LR ...; ~10 min each
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fusion_bench import CACHE, Bench, rocchio  # noqa: E402
+
+from rag.embedding import load_embedder  # noqa: E402
+from rag.models import resolve_model_path  # noqa: E402
+from rag.retrieval.bm25 import top_k  # noqa: E402
+from rag.retrieval.fusion import per_article, weighted  # noqa: E402
+from rag.settings import EmbeddingSettings  # noqa: E402
+from rag.tuning import TuneSettings, fine_tune, judged_pairs  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results" / "tune_embedder_dev.md"
+
+
+def hybrid(b: Bench, dense_weight: float = 0.6) -> np.ndarray:
+    """Today's default hybrid: article-level z-score fusion, dense query with BM25-seeded feedback."""
+    dn = rocchio(b, b.bm, beta=0.25, top=3)
+    out = np.full((len(b.qids), len(b.art_names)), -np.inf)
+    of = b.art.__getitem__
+    for i in range(len(b.qids)):
+        lists = {"bm25": per_article(top_k(b.bm[i], 600), of),
+                 "dense": per_article(top_k(dn[i] + 2.0, 600), of)}
+        for f in weighted(lists, {"bm25": 1 - dense_weight, "dense": dense_weight}, "zscore", 100):
+            out[i, f.row] = f.score
+    return out
+
+
+def row(b: Bench, label: str) -> str:
+    dense, fused = b.ndcg("dev", b.maxp(b.dense)), b.ndcg("dev", hybrid(b))
+    line = f"| {label} | {dense:.4f} | {fused:.4f} |"
+    print(line, flush=True)
+    return line
+
+
+def main(configs: list[tuple[int, float]]) -> None:
+    b = Bench()
+    train = b.qrels["train"]
+    b.qrels["dev"] = {q: r for q, r in train.items() if zlib.crc32(q.encode()) % 5 == 0}
+    fit = {q: r for q, r in train.items() if q not in b.qrels["dev"]}
+    queries = dict(zip(b.qids, b.qtext, strict=True))
+    pairs = judged_pairs(b.store, b.store.embedder, queries, fit)
+    lines = [f"{len(fit)} fit queries ({len(pairs)} pairs), {len(b.qrels['dev'])} dev queries", "",
+             "| model | dense dev | hybrid dev |", "|---|---|---|", row(b, "stock all-MiniLM-L6-v2")]
+    for epochs, lr in configs:
+        folder = CACHE / f"tuned-{epochs}-{lr}"
+        started = time.monotonic()
+        fine_tune(resolve_model_path("all-MiniLM-L6-v2"), pairs, folder, TuneSettings(epochs=epochs, lr=lr))
+        emb = load_embedder(EmbeddingSettings(model=str(folder), backend="onnx-int8"))
+        b.pvecs = emb.embed(b.texts).astype(np.float32)
+        b.qvecs = emb.embed(b.qtext).astype(np.float32)
+        b.dense = b.qvecs @ b.pvecs.T
+        lines.append(row(b, f"tuned, {epochs} epochs, lr {lr} ({time.monotonic() - started:.0f} s)"))
+    OUT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main([(int(e), float(lr)) for e, lr in (a.split(":") for a in sys.argv[1:])] or [(3, 5e-5)])
