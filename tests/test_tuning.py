@@ -18,7 +18,7 @@ from rag.indexer import build_index
 from rag.models import local_weights, resolve_model_path
 from rag.settings import SAMPLE_CORPUS, Settings
 from rag.store import Store
-from rag.tuning import TUNE_FILE, Pair, TuneSettings, batches, fine_tune, headline_pairs, judged_pairs
+from rag.tuning import TUNE_FILE, Pair, TuneSettings, batches, fine_tune, judged_pairs
 
 
 def _tiny_model(folder: Path, seed: int) -> Path:
@@ -87,17 +87,6 @@ def test_judged_pairs_take_the_judged_articles_closest_passage(hash_index: Path)
     assert len(pairs) == 1  # q2's article is unknown, q3 has no query text
     assert pairs[0].query == queries["q1"]
     assert passages[best].text in pairs[0].positive  # the embedded text: header + passage
-
-
-def test_headline_pairs_pair_titles_with_bare_passages(hash_index: Path) -> None:
-    store = Store.open(hash_index)
-    try:
-        pairs = headline_pairs(store)
-        n = len(store)
-    finally:
-        store.close()
-    assert len(pairs) == n
-    assert all(p.query not in p.positive for p in pairs)
 
 
 def test_fine_tune_trains_and_saves_atomically(tiny_model: Path, tmp_path: Path) -> None:

@@ -29,8 +29,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--split", default="train", help="judgments to train on (default: train; never test)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the tuned model")
     p.add_argument("--base", help="model to start from (default: the embedding model in settings)")
-    p.add_argument("--epochs", type=positive_int, default=1)
-    p.add_argument("--lr", type=float, default=2e-5, help="peak learning rate (default: %(default)s)")
+    # Defaults chosen on a dev split of SciFact train (eval/results/tune_embedder_dev.md).
+    p.add_argument("--epochs", type=positive_int, default=6, help="passes over the pairs (default: 6)")
+    p.add_argument("--lr", type=float, default=5e-5, help="peak learning rate (default: %(default)s)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="pairs per step (in-batch negatives)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
