@@ -216,6 +216,7 @@ def index_articles(
                     reuse.setdefault(key, r)
 
         vectors, embedded, resumed, emb = _vectors(
+            # a model folder's journal entries are keyed by its weights too: tuned again, it starts afresh
             keys, texts, reuse, old, embedder, settings, f"{model}#{weights}" if weights else model, backend,
             index_dir, progress)
         kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold)
@@ -253,7 +254,8 @@ def _journal_path(index_dir: Path) -> Path:
 
 def _vectors(
     keys: list[str], texts: dict[str, str], reuse: dict[str, int], old: Store | None,
-    embedder: Embedder | None, settings: Settings, model: str, backend: str, index_dir: Path, progress: bool,
+    embedder: Embedder | None, settings: Settings, model_id: str, backend: str, index_dir: Path,
+    progress: bool,
 ) -> tuple[np.ndarray, int, int, Embedder | None]:
     """One vector per key: from the old index, the journal of a killed run, or the embedder."""
     found: dict[str, np.ndarray] = {}
@@ -272,7 +274,7 @@ def _vectors(
             raise RagError(f"The index at {index_dir} holds {old.manifest.backend} vectors, but the embedder "
                            f"loaded now is {actual}.", help=f"Rebuild it with: rag index PATH --index "
                            f"{index_dir} --rebuild (or set --backend {old.manifest.backend}).")
-        journal = EmbeddingJournal(_journal_path(index_dir), model, actual, emb.dim,
+        journal = EmbeddingJournal(_journal_path(index_dir), model_id, actual, emb.dim,
                                    recipe=export_recipe(actual))
         try:
             from_journal = journal.get(missing)
