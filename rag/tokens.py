@@ -31,7 +31,9 @@ def cl100k() -> tiktoken.Encoding:
 
 
 def count_tokens(text: str) -> int:
-    """>>> count_tokens("hello world")
+    """Tokens of `text` in cl100k_base (what prompt budgets are counted in).
+
+    >>> count_tokens("hello world")
     2
     """
     return len(cl100k().encode(text, disallowed_special=()))

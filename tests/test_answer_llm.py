@@ -135,6 +135,17 @@ def test_a_sentence_citing_a_passage_that_does_not_say_it_is_flagged(retriever, 
     assert answer.text == f"{TARGET} [1]. {TARGET} [unsupported]."
 
 
+def test_a_sentence_that_changes_its_passages_figure_is_flagged(retriever, fake):
+    """The support score alone passes it (same words, real model); the figures check does not."""
+    n = number_of(retriever, QUESTION, TARGET)
+    wrong = TARGET.replace("1,000", "3,000")
+    fake.script(f"{TARGET} [{n}]. {wrong} [{n}].")
+    answer = answer_question(QUESTION, retriever, llm_settings(fake.base_url))
+    assert not answer.grounded and len(answer.citations) == 1
+    assert answer.warnings == [f"sentence 2 states 3,000, which its cited passage [{n}] does not"]
+    assert answer.text == f"{TARGET} [1]. {wrong} [unsupported]."
+
+
 def test_follow_up_is_rewritten_by_the_llm(retriever, fake):
     history = [(QUESTION, f"{TARGET}. [1]")]
     fake.script("How many soldiers will Canada contribute to the NATO battalions?",

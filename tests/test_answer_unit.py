@@ -8,6 +8,7 @@ from test_answer_helpers import INJECTION, check_answer, injection_article, nato
 
 from rag.answer.citations import UNSUPPORTED, citation_at, parse_markers, split_answer, verify
 from rag.answer.extractive import REFUSAL, extractive_answer, select
+from rag.answer.figures import figures, missing_figures
 from rag.answer.prompt import build_messages, neutralise, prompt_tokens, rewrite_messages
 from rag.answer.rewrite import is_follow_up, rewrite_offline, standalone_offline
 from rag.answer.support import best_span, content_terms, hit_sentences
@@ -123,6 +124,53 @@ def test_verify_flags_a_sentence_its_passage_does_not_support():
     draft = verify("The moon is made of cheese [1].", hits, EMB)
     assert draft.citations == [] and not draft.grounded
     assert draft.warnings == ["sentence 1 is not supported by its cited passage [1]"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("No figures here.", []),
+    ("Up 40% and 12 per cent.", [40.0, 12.0]),
+    ("It cost $1.5bn, or 1,500 million dollars, and 4.2 million euros.", [1.5e9, 1.5e9, 4.2e6]),
+    ("The 3rd round on June 14th.", [3.0, 14.0]),
+    ("COVID19 and version 2.0.1 and A4 paper.", []),
+    ("HHV-8, 4-PBA and F4/80 are names; a 24-hour day and a 7-day-old are figures.", [24.0, 7.0]),
+])
+def test_figures_read_digits_with_their_scale(text, expected):
+    assert [f.value for f in figures(text)] == expected
+
+
+@pytest.mark.parametrize("claim, missing", [
+    ("Each sends 1,000 soldiers [1].", []),
+    ("Each sends 1000 soldiers [1].", []),  # same figure, other formatting
+    ("Each sends 3,000 soldiers [1].", ["3,000"]),
+    ("Four battalions go [1].", []),  # figures in words are not checked in the claim
+    ("4 battalions go [1].", []),  # ... but a passage's words count: "four"
+    ("5 battalions go [1].", ["5"]),
+    ("The fund holds about 2.5 million euros [1].", []),  # rounded from 2,487,000 and says so
+    ("The fund holds 2.5 million euros [1].", []),  # a scale word marks a rounded figure too
+    ("The fund holds 2,500,000 euros [1].", ["2,500,000"]),  # exact-looking but not the passage's
+    ("In 2016 it was agreed, on June 14 [1].", []),  # the article's date
+    ("In 2015 it was agreed [1].", ["2015"]),
+    ("Turnout was 62% [1].", []),  # 62.6% without its decimals
+    ("Turnout was 63% [1].", []),  # ... or rounded
+    ("Turnout was 64% [1].", ["64%"]),
+    ("Exports reached $16bn [1].", []),  # cut from 16.6bn: a scale word marks a round figure
+    ("Exports reached $18bn [1].", ["18bn"]),
+])
+def test_missing_figures(claim, missing):
+    text = ("Each of them sends 1,000 soldiers in four battalions. The fund holds 2,487,000 euros. "
+            "Turnout was 62.6%. Exports reached $16.6bn.")
+    passage = Passage("a:0", "a", text, 0, len(text), "NATO summit", None, "2016-06-14", None, 20)
+    assert missing_figures(claim, [passage]) == missing
+
+
+def test_verify_flags_a_changed_figure_and_names_it():
+    hits = hits_for(NATO)
+    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    wrong = TARGET.replace("1,000", "1,500")
+    draft = verify(f"{TARGET} [{k}]. {wrong} [{k}].", hits, EMB)
+    assert draft.text == f"{TARGET} [1]. {wrong} {UNSUPPORTED}."
+    assert draft.warnings == [f"sentence 2 states 1,500, which its cited passage [{k}] does not"]
+    assert len(draft.citations) == 1 and not draft.grounded
 
 
 def test_prompt_fences_passages_and_neutralises_fake_fences():

@@ -3,8 +3,9 @@
 The LLM is told to cite passage numbers; it may cite numbers it was never given, cite nothing, or
 cite a passage that does not say what the sentence says (an injected instruction, a hallucination).
 Each sentence is therefore re-checked against the passages it cites: the best supporting span becomes
-its citation, unknown keys are dropped with a warning, and a sentence with no supporting span is
-marked `[unsupported]` in the text and named in the warnings, never passed off as grounded.
+its citation, unknown keys are dropped with a warning, and a sentence with no supporting span, or with
+a figure that no passage it cites states (rag.answer.figures), is marked `[unsupported]` in the text and
+named in the warnings, never passed off as grounded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.answer.figures import missing_figures
 from rag.answer.support import Embedder, best_span, strip_markers
 from rag.chunking import sentence_spans
 from rag.types import Citation, Hit, Passage
@@ -28,7 +30,7 @@ _MARKER_AFTER_STOP = re.compile(rf"([.!?][\"'”’)]*)((?:\s*\[(?:{_KEYS}|unsup
 # eval/calibrate_refusal.py: SciFact claims score 0.30-0.97 (p10 0.45) against their evidence
 # abstract and 0.00-0.36 (p90 0.23) against a random one; 0.30 accepts 99% and rejects 99%
 # (eval/results/refusal_calibration.md). It checks that a sentence is *about* what its passage says,
-# not that it agrees: a negated claim with the passage's words still passes.
+# not that it agrees: a changed figure is caught by the figures check, a negated claim still passes.
 MIN_CLAIM_SUPPORT = 0.30
 UNSUPPORTED = "[unsupported]"
 
@@ -97,26 +99,32 @@ def verify(
             continue
         valid = [key for key in keys if 1 <= key <= len(hits)]
         warnings.extend(f"dropped unknown citation [{key}]" for key in keys if key not in valid)
-        numbers: list[int] = []
+        backing = []
         for key in valid:
             passage = hits[key - 1].passage
             span = best_span(claim, passage, embedder, passage_vecs)
             if span is None:
                 continue
             best_seen = max(best_seen, span.score)
-            if span.score < min_support:
-                continue
-            ident = (passage.article_id, span.start, span.end)
-            if ident not in number_of:
-                number_of[ident] = len(citations) + 1
-                citations.append(citation_at(number_of[ident], passage, span.start, span.end))
-            numbers.append(number_of[ident])
-        if numbers:
+            if span.score >= min_support:
+                backing.append((passage, span))
+        missing = missing_figures(claim, [p for p, _ in backing]) if backing else []
+        if backing and not missing:
+            numbers = []
+            for passage, span in backing:
+                ident = (passage.article_id, span.start, span.end)
+                if ident not in number_of:
+                    number_of[ident] = len(citations) + 1
+                    citations.append(citation_at(number_of[ident], passage, span.start, span.end))
+                numbers.append(number_of[ident])
             supported += 1
             out.append(_with_markers(claim, "[" + ", ".join(map(str, dict.fromkeys(numbers))) + "]"))
             continue
-        if valid:
-            cited = ", ".join(f"[{key}]" for key in valid)
+        cited = ", ".join(f"[{key}]" for key in valid)
+        if missing:
+            warnings.append(f"sentence {k} states {', '.join(missing)}, which its cited passage {cited} "
+                            "does not")
+        elif valid:
             warnings.append(f"sentence {k} is not supported by its cited passage {cited}")
         else:
             warnings.append(f"sentence {k} has no valid citation")

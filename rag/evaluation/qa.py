@@ -76,7 +76,9 @@ def _norm(text: str) -> str:
 
 
 def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
-    """>>> contains_answer("Some 12,500 of the  30,000", ("12,500 of the 30,000",))
+    """Whether any answer string is in `text`, ignoring case, spacing and curly quotes.
+
+    >>> contains_answer("Some 12,500 of the  30,000", ("12,500 of the 30,000",))
     True
     """
     hay = _norm(text)
