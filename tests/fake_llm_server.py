@@ -3,7 +3,8 @@
 `/v1/chat/completions` answers with scripted replies, whole or streamed as server-sent events, the
 way OpenAI, vLLM and Ollama do. Modes: "ok", "error" (HTTP 500), "slow" (waits `delay` seconds before
 answering, to trip the client's timeout). Every request body is kept in `requests` so a test can
-check what the prompt looked like.
+check what the prompt looked like. `respond`, when set, writes the reply from the request body once
+the scripted replies run out (a test that cannot know the passage numbers in advance reads them).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,6 +27,7 @@ class FakeLLM:
         self.mode = "ok"
         self.delay = 2.0  # seconds, slow mode
         self.chunk_delay = 0.0  # seconds between streamed pieces
+        self.respond: Callable[[dict[str, Any]], str] | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -45,8 +48,10 @@ class FakeLLM:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next_reply(self) -> str:
-        return self.replies.popleft() if self.replies else DEFAULT_REPLY
+    def _next_reply(self, body: dict[str, Any]) -> str:
+        if self.replies:
+            return self.replies.popleft()
+        return self.respond(body) if self.respond else DEFAULT_REPLY
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -66,7 +71,7 @@ class FakeLLM:
                     return
                 if fake.mode == "slow":
                     time.sleep(fake.delay)
-                reply = fake._next_reply()
+                reply = fake._next_reply(body)
                 if body.get("stream"):
                     self._stream(body.get("model", "fake"), reply)
                 else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,24 @@ def _start(settings: Settings, index: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def sample_url(sample_index: Path, sample_settings: Settings) -> Iterator[str]:
     yield from _start(sample_settings, sample_index)
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[Any]:
+    from fake_llm_server import FakeLLM
+
+    server = FakeLLM().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def llm_url(sample_index: Path, sample_settings: Settings, fake_llm: Any) -> Iterator[str]:
+    settings = sample_settings.model_copy(update={
+        "answer": sample_settings.answer.model_copy(update={"answerer": "llm"}),
+        "llm": sample_settings.llm.model_copy(update={"base_url": fake_llm.base_url, "model": "fake"}),
+    })
+    yield from _start(settings, sample_index)
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +168,38 @@ def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: st
     page.wait_for_selector("#sources-panel button.copy-answer:has-text('Copied')")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("The US, Germany and Britain") and "Sources:" in copied and "[1]" in copied
+    assert page.dialogs == []
+
+
+def test_llm_answer_streams_and_a_changed_figure_is_marked_unsupported(page: Any, llm_url: str,
+                                                                      fake_llm: Any) -> None:
+    """The LLM answerer end to end in the browser: one true sentence citing its passage, one that
+    changes the passage's figure; the first gets a chip, the second is marked and warned about."""
+    true = "The US, Germany and Britain will each contribute 1,000 soldiers"
+    wrong = "Canada will contribute 9,000 soldiers"
+
+    def reply(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        blocks = re.findall(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S)
+        n = next(k for k, text in blocks if "1,000 soldiers" in text)
+        return f"{true} [{n}]. {wrong} [{n}]."
+
+    fake_llm.respond = reply
+    page.goto(llm_url)
+    page.wait_for_selector("#index-info td")
+    assert page.is_checked("#answerer input[value='LLM']")
+    page.fill("#question textarea", QUESTION)
+    page.click("#ask")
+    page.wait_for_selector("#chat a.cite-chip")
+    page.wait_for_selector("#chat .a-warning")
+    chat = page.inner_text("#chat")
+    assert true in chat and "[unsupported]" in chat
+    assert "states 9,000, which its cited passage" in chat
+    assert page.locator("#chat a.cite-chip").count() == 1  # only the true sentence is cited
+    assert fake_llm.requests and fake_llm.requests[-1]["stream"] is True
+    page.wait_for_selector("#sources-panel .src-card mark")
+    assert "1,000 soldiers" in page.inner_text("#sources-panel .src-card mark >> nth=0")
+    _shot(page, "6-llm-answer")
     assert page.dialogs == []
 
 
