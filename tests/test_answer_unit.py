@@ -163,6 +163,17 @@ def test_missing_figures(claim, missing):
     assert missing_figures(claim, [passage]) == missing
 
 
+def test_verify_keeps_a_numbered_list_and_checks_each_item():
+    """A list marker is not a sentence (before: "1." came out as its own unsupported sentence) and
+    not a figure; each item keeps its line and is checked on its own."""
+    hits = hits_for(NATO)
+    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    wrong = TARGET.replace("1,000", "2,000")
+    draft = verify(f"1. {TARGET} [{k}].\n2) {wrong} [{k}].\n- {TARGET} [{k}].", hits, EMB)
+    assert draft.text == f"1. {TARGET} [1].\n2) {wrong} {UNSUPPORTED}.\n- {TARGET} [1]."
+    assert draft.warnings == [f"sentence 2 states 2,000, which its cited passage [{k}] does not"]
+
+
 def test_verify_flags_a_changed_figure_and_names_it():
     hits = hits_for(NATO)
     k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1

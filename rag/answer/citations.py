@@ -33,6 +33,10 @@ _MARKER_AFTER_STOP = re.compile(rf"([.!?][\"'”’)]*)((?:\s*\[(?:{_KEYS}|unsup
 # not that it agrees: a changed figure is caught by the figures check, a negated claim still passes.
 MIN_CLAIM_SUPPORT = 0.30
 UNSUPPORTED = "[unsupported]"
+# A list item's marker at the start of a line ("1.", "2)", "-", "*", "•"). Sentence splitting makes
+# "1." a sentence of its own; it is kept in the output, in front of its item, and left out of the
+# claim that is checked.
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,30 @@ def parse_markers(text: str) -> list[int]:
 
 def split_answer(text: str) -> list[str]:
     """Sentences of a generated answer, each keeping the markers written right after it."""
+    return [sentence for sentence, _ in answer_lines(text)]
+
+
+def answer_lines(text: str) -> list[tuple[str, bool]]:
+    r"""(sentence, whether it starts a new line), a list item's marker joined to its first sentence.
+
+    >>> answer_lines("Two things:\n1. Troops arrive [1].\n2. Ships leave [2].")
+    [('Two things:', False), ('1. Troops arrive [1].', True), ('2. Ships leave [2].', True)]
+    """
     text = _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
-    return [text[s:e] for s, e in sentence_spans(text)]
+    out: list[tuple[str, bool]] = []
+    pending, pending_line, last = "", False, 0
+    for s, e in sentence_spans(text):
+        new_line = "\n" in text[last:s]
+        last = e
+        sentence = text[s:e]
+        if _LIST_ITEM.fullmatch(sentence + " "):
+            pending, pending_line = f"{pending}{sentence} ", pending_line or new_line
+            continue
+        out.append((pending + sentence, (pending_line or new_line) and bool(out)))
+        pending, pending_line = "", False
+    if pending:
+        out.append((pending.strip(), pending_line and bool(out)))
+    return out
 
 
 def _with_markers(claim: str, markers: str) -> str:
@@ -92,11 +118,15 @@ def verify(
     supported = 0
     best_seen = 0.0
     passage_vecs: dict[str, np.ndarray] = {}  # each cited passage's sentences embedded once
-    for k, sentence in enumerate(split_answer(text), start=1):
-        claim = strip_markers(sentence)
+    for k, (sentence, new_line) in enumerate(answer_lines(text), start=1):
+        item = _LIST_ITEM.match(sentence)
+        bullet = item.group(0).strip() + " " if item else ""
+        claim = strip_markers(sentence[item.end():] if item else sentence)
         keys = parse_markers(sentence)
         if not claim:
             continue
+        if out and new_line:
+            out[-1] += "\n"
         valid = [key for key in keys if 1 <= key <= len(hits)]
         warnings.extend(f"dropped unknown citation [{key}]" for key in keys if key not in valid)
         backing = []
@@ -118,7 +148,7 @@ def verify(
                     citations.append(citation_at(number_of[ident], passage, span.start, span.end))
                 numbers.append(number_of[ident])
             supported += 1
-            out.append(_with_markers(claim, "[" + ", ".join(map(str, dict.fromkeys(numbers))) + "]"))
+            out.append(bullet + _with_markers(claim, "[" + ", ".join(map(str, dict.fromkeys(numbers))) + "]"))
             continue
         cited = ", ".join(f"[{key}]" for key in valid)
         if missing:
@@ -128,6 +158,8 @@ def verify(
             warnings.append(f"sentence {k} is not supported by its cited passage {cited}")
         else:
             warnings.append(f"sentence {k} has no valid citation")
-        out.append(_with_markers(claim, UNSUPPORTED))
+        out.append(bullet + _with_markers(claim, UNSUPPORTED))
     grounded = supported > 0 and supported == len(out)
-    return Draft(" ".join(out), citations, grounded, warnings, best_seen)
+    text = "".join(piece if piece.endswith("\n") or i == len(out) - 1 else piece + " "
+                   for i, piece in enumerate(out))
+    return Draft(text, citations, grounded, warnings, best_seen)
