@@ -1,5 +1,6 @@
-"""Dense-seeded RM3: expand the BM25 query with the words of the top dense passages, then fuse as the
-default does. The mirror image of the default's BM25-seeded dense feedback. Train split only.
+"""Dense-seeded RM3 (fusion_bench.rm3 with a dense seed): expand the BM25 query with the words of the
+top dense passages, then fuse as the default does. The mirror image of the default's BM25-seeded
+dense feedback. Train split only.
 
     .venv/bin/python eval/dense_rm3_bench.py   # about 3 minutes; writes eval/results/dense_rm3.md
 """
@@ -14,10 +15,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import Bench, bm25_weighted, doc_terms, rocchio  # noqa: E402
+from fusion_bench import Bench, rm3, rocchio  # noqa: E402
 from tune_embedder import hybrid  # noqa: E402
 
-from rag.retrieval.bm25 import tokenize, top_k  # noqa: E402
+from rag.retrieval.bm25 import top_k  # noqa: E402
 from rag.retrieval.fusion import per_article, weighted  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "dense_rm3.md"
@@ -35,33 +36,6 @@ def fuse(b: Bench, bm: np.ndarray, dn: np.ndarray, w: float) -> np.ndarray:
     return out
 
 
-def rm3(b: Bench, seed: np.ndarray, fb_docs: int, fb_terms: int, lam: float) -> np.ndarray:
-    """BM25 with the query's terms at weight 1 - lam and the `fb_terms` most frequent terms of the
-    top `fb_docs` passages by `seed` at weight lam (each passage's term distribution, summed)."""
-    dt = doc_terms(b)
-    vocab = b.bm25._vocab
-    out = np.zeros_like(b.bm)
-    for i, text in enumerate(b.qtext):
-        q = [vocab[t] for t in tokenize(text) if t in vocab]
-        if not q:
-            out[i] = b.bm[i]
-            continue
-        rel: dict[int, float] = {}
-        for row in np.argsort(-seed[i])[:fb_docs]:
-            total = sum(dt[row].values()) or 1
-            for t, c in dt[row].items():
-                rel[t] = rel.get(t, 0.0) + c / total
-        best = sorted(rel.items(), key=lambda x: -x[1])[:fb_terms]
-        z = sum(v for _, v in best)
-        weights: dict[int, float] = {}
-        for t in q:
-            weights[t] = weights.get(t, 0.0) + (1 - lam) / len(q)
-        for t, v in best:
-            weights[t] = weights.get(t, 0.0) + lam * v / z
-        out[i] = bm25_weighted(b, weights)
-    return out
-
-
 def main() -> None:
     b = Bench()
     dn = rocchio(b, b.bm, beta=0.25, top=3)
@@ -73,7 +47,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     for (name, seed), fbd, fbt, lam in itertools.product(
             [("dense + feedback", dn), ("dense", b.dense)], [3, 5, 10], [10, 30], [0.2, 0.4]):
-        ex = rm3(b, seed, fbd, fbt, lam)
+        ex = rm3(b, fbd, fbt, lam, seed=seed)
         alone = b.ndcg("train", b.maxp(np.where(ex > 0, ex, -np.inf)))
         for w in (0.5, 0.6):
             fused = b.ndcg("train", fuse(b, ex, dn, w))

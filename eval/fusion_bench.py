@@ -179,24 +179,27 @@ def doc_terms(b: Bench) -> list[dict[int, int]]:
     return _doc_terms
 
 
-def rm3(b: Bench, fb_docs: int = 10, fb_terms: int = 10, lam: float = 0.5) -> np.ndarray:
+def rm3(b: Bench, fb_docs: int = 10, fb_terms: int = 10, lam: float = 0.5,
+        seed: np.ndarray | None = None) -> np.ndarray:
     """RM3 on BM25: relevance model from the top `fb_docs` passages, `fb_terms` terms, mixed with the
-    original query at weight 1 - lam."""
+    original query at weight 1 - lam. The feedback passages are BM25's own top, weighted by
+    exp(score), unless `seed` (queries x rows, e.g. dense scores) picks them, each weighing the same."""
     dt = doc_terms(b)
     vocab = b.bm25._vocab
     out = np.zeros_like(b.bm)
     for i, text in enumerate(b.qtext):
-        s = b.bm[i]
+        s = b.bm[i] if seed is None else seed[i]
         top = np.argsort(-s)[:fb_docs]
-        top = top[s[top] > 0]
+        if seed is None:
+            top = top[s[top] > 0]
         q = [vocab[t] for t in tokenize(text) if t in vocab]
         if len(top) == 0 or not q:
-            out[i] = s
+            out[i] = b.bm[i]
             continue
-        w = np.exp(s[top] - s[top].max())
+        w = np.exp(s[top] - s[top].max()) if seed is None else np.ones(len(top))
         rel: dict[int, float] = {}
         for row, wt in zip(top, w, strict=True):
-            tot = sum(dt[row].values())
+            tot = sum(dt[row].values()) or 1
             for t, c in dt[row].items():
                 rel[t] = rel.get(t, 0.0) + wt * c / tot
         best = sorted(rel.items(), key=lambda x: -x[1])[:fb_terms]
