@@ -97,11 +97,12 @@ def measure(name: str, pairs: list[tuple[str, str]]) -> dict[str, object]:
 def main() -> None:
     rows = [measure("BBC headline vs its article body", bbc()),
             measure("SciFact claim vs a relevant abstract", scifact())]
-    lines = ["# Figures check: right figures flagged, changed figures caught", "",
+    lines = ["# Figures check: figures flagged as not in the text, changed figures caught", "",
              "Command: `.venv/bin/python eval/figures_check.py`. Sentences with at least one figure in",
              "digits; each is checked against the whole body or abstract (the product checks the cited",
              "passages).", "",
-             "| source | sentences | right figures flagged | changed figures caught |", "|---|---|---|---|"]
+             "| source | sentences | flagged (a figure not found in the text) | changed figures caught |",
+             "|---|---|---|---|"]
     for r in rows:
         n, c = int(r["sentences"]), int(r["changed"])  # type: ignore[call-overload]
         f, k = int(r["flagged"]), int(r["caught"])  # type: ignore[call-overload]
