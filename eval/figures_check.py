@@ -110,7 +110,10 @@ def main() -> None:
     for r in rows:
         lines += ["", f"Flagged, {r['source']} (first 25):", ""]
         lines += [f"- {e}" for e in r["flagged_examples"][:25]]  # type: ignore[index]
-    OUT.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    md = OUT.with_suffix(".md")
+    old = md.read_text() if md.exists() else ""
+    reading = old[old.index("\n## Reading"):] if "\n## Reading" in old else ""  # kept: written by hand
+    md.write_text("\n".join(lines) + "\n" + reading)
     OUT.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     print("\n".join(lines))
 
