@@ -257,7 +257,8 @@ def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_i
     page.click("#chat button[aria-label='Like'] >> nth=0")
     feedback = xss_index / "feedback.jsonl"
     for _ in range(50):
-        if feedback.is_file():
+        # the file appears (O_CREAT) a moment before its line is written: wait for a whole line
+        if feedback.is_file() and feedback.read_text(encoding="utf-8").endswith("\n"):
             break
         page.wait_for_timeout(200)
     records = [json.loads(x) for x in feedback.read_text(encoding="utf-8").splitlines()]
