@@ -26,6 +26,11 @@ def hits_for(*articles):
     return [Hit(p, 1.0 / (i + 1), i + 1) for i, p in enumerate(passages_of(*articles))]
 
 
+def target_key(hits):
+    """The [n] of the hit whose passage states TARGET."""
+    return next(i for i, h in enumerate(hits, start=1) if TARGET in h.passage.text)
+
+
 @pytest.mark.parametrize("text, keys", [
     ("No markers.", []),
     ("One [1].", [1]),
@@ -110,7 +115,7 @@ def test_hit_sentences_skip_repeats_from_overlapping_passages():
 
 def test_verify_drops_unknown_keys_and_renumbers():
     hits = hits_for(NATO)
-    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    k = target_key(hits)
     draft = verify(f"{TARGET} [{k}][9]. PWNED.", hits, EMB)
     assert "dropped unknown citation [9]" in draft.warnings
     assert "sentence 2 has no valid citation" in draft.warnings
@@ -167,7 +172,7 @@ def test_verify_keeps_a_numbered_list_and_checks_each_item():
     """A list marker is not a sentence (before: "1." came out as its own unsupported sentence) and
     not a figure; each item keeps its line and is checked on its own."""
     hits = hits_for(NATO)
-    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    k = target_key(hits)
     wrong = TARGET.replace("1,000", "2,000")
     draft = verify(f"1. {TARGET} [{k}].\n2) {wrong} [{k}].\n- {TARGET} [{k}].", hits, EMB)
     assert draft.text == f"1. {TARGET} [1].\n2) {wrong} {UNSUPPORTED}.\n- {TARGET} [1]."
@@ -176,7 +181,7 @@ def test_verify_keeps_a_numbered_list_and_checks_each_item():
 
 def test_verify_flags_a_changed_figure_and_names_it():
     hits = hits_for(NATO)
-    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    k = target_key(hits)
     wrong = TARGET.replace("1,000", "1,500")
     draft = verify(f"{TARGET} [{k}]. {wrong} [{k}].", hits, EMB)
     assert draft.text == f"{TARGET} [1]. {wrong} {UNSUPPORTED}."
@@ -265,7 +270,7 @@ def test_verify_embeds_each_cited_passage_once():
             return EMB.embed(texts)
 
     hits = hits_for(NATO)
-    k = next(i for i, h in enumerate(hits) if TARGET in h.passage.text) + 1
+    k = target_key(hits)
     counting = Counting()
     text = f"{TARGET} [{k}]. Troops arrive [{k}]. The alliance agrees [{k}]."
     draft = verify(text, hits, counting)

@@ -89,18 +89,24 @@ def test_filters_apply_before_the_top_k_cut(make_hash_index: Callable[..., Path]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_hnsw_on_random_vectors(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    n, dim = 3000, 32
+def _random_store(folder: Path, rng: np.random.Generator, n: int, dim: int, kind: str) -> np.ndarray:
+    """A store of `n` random unit vectors (one article, one passage per row); returns the vectors."""
+    from rag.manifest import Manifest
+
     vecs = rng.standard_normal((n, dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     art = Article(id="a", title="t", text="x" * n)
     passages = [(Passage(f"a:{i}", "a", "x", i, i + 1, "t", None, None, None, 1), str(i)) for i in range(n)]
-    from rag.manifest import Manifest
+    write_store(folder, [(art, "h")], passages, vecs, kind)
+    Manifest.new(model=f"hash-{dim}", dim=dim, backend="hash", chunking={}, corpus_fingerprint="f",
+                 articles=1, passages=n, index_kind=kind).write(folder)
+    return vecs
 
-    write_store(tmp_path, [(art, "h")], passages, vecs, "hnsw")
-    Manifest.new(model="hash-32", dim=dim, backend="hash", chunking={}, corpus_fingerprint="f", articles=1,
-                 passages=n, index_kind="hnsw").write(tmp_path)
+
+def test_hnsw_on_random_vectors(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    n, dim = 3000, 32
+    vecs = _random_store(tmp_path, rng, n, dim, "hnsw")
     store = Store.open(tmp_path)
     assert isinstance(store.index, faiss.IndexHNSWFlat)
     queries = vecs[:50] + 0.1 * rng.standard_normal((50, dim)).astype(np.float32)
@@ -163,21 +169,12 @@ def test_swap_recovers_from_a_kill_between_renames(hash_index: Path, tmp_path: P
 
 def test_filtered_search_matches_brute_force(tmp_path: Path) -> None:
     """Small subsets are scanned exactly (bitmap selector on the flat storage), on HNSW and flat alike."""
-    from rag.manifest import Manifest
-
-    rng = np.random.default_rng(1)
     n, dim = 2000, 16
-    vecs = rng.standard_normal((n, dim)).astype(np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    art = Article(id="a", title="t", text="x" * n)
-    passages = [(Passage(f"a:{i}", "a", "x", i, i + 1, "t", None, None, None, 1), str(i)) for i in range(n)]
-    allowed = np.array(sorted(set(rng.integers(0, n, 300).tolist())), dtype=np.int64)
+    allowed = np.array(sorted(set(np.random.default_rng(2).integers(0, n, 300).tolist())), dtype=np.int64)
     before = faiss.omp_get_max_threads()
     for kind in ("hnsw", "flat"):
         folder = tmp_path / kind
-        write_store(folder, [(art, "h")], passages, vecs, kind)
-        Manifest.new(model="hash-16", dim=dim, backend="hash", chunking={}, corpus_fingerprint="f",
-                     articles=1, passages=n, index_kind=kind).write(folder)
+        vecs = _random_store(folder, np.random.default_rng(1), n, dim, kind)  # same vectors both times
         store = Store.open(folder)
         q = vecs[7]
         scores = vecs[allowed] @ q
