@@ -15,25 +15,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import Bench, rm3, rocchio  # noqa: E402
+from fusion_bench import Bench, default_fusion, rm3, rocchio  # noqa: E402
 from tune_embedder import hybrid  # noqa: E402
 
-from rag.retrieval.bm25 import top_k  # noqa: E402
-from rag.retrieval.fusion import per_article, weighted  # noqa: E402
-
 OUT = Path(__file__).resolve().parent / "results" / "dense_rm3.md"
-
-
-def fuse(b: Bench, bm: np.ndarray, dn: np.ndarray, w: float) -> np.ndarray:
-    """The default's fusion (article-level z-scores, lists 600 deep, statistics from the top 100)."""
-    out = np.full((len(b.qids), len(b.art_names)), -np.inf)
-    of = b.art.__getitem__
-    for i in range(len(b.qids)):
-        lists = {"bm25": per_article(top_k(bm[i], 600), of),
-                 "dense": per_article(top_k(dn[i] + 2.0, 600), of)}
-        for f in weighted(lists, {"bm25": 1 - w, "dense": w}, "zscore", 100):  # type: ignore[arg-type]
-            out[i, f.row] = f.score
-    return out
 
 
 def main() -> None:
@@ -50,7 +35,7 @@ def main() -> None:
         ex = rm3(b, fbd, fbt, lam, seed=seed)
         alone = b.ndcg("train", b.maxp(np.where(ex > 0, ex, -np.inf)))
         for w in (0.5, 0.6):
-            fused = b.ndcg("train", fuse(b, ex, dn, w))
+            fused = b.ndcg("train", default_fusion(b, ex, dn, w))
             line = f"| {name} | {fbd} | {fbt} | {lam} | {w} | {alone:.4f} | {fused:.4f} |"
             print(line, flush=True)
             lines.append(line)

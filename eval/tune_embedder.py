@@ -20,12 +20,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import CACHE, Bench, rocchio  # noqa: E402
+from fusion_bench import CACHE, Bench, default_fusion, rocchio  # noqa: E402
 
 from rag.embedding import load_embedder  # noqa: E402
 from rag.models import resolve_model_path  # noqa: E402
-from rag.retrieval.bm25 import top_k  # noqa: E402
-from rag.retrieval.fusion import per_article, weighted  # noqa: E402
 from rag.settings import EmbeddingSettings  # noqa: E402
 from rag.tuning import TuneSettings, fine_tune, judged_pairs  # noqa: E402
 
@@ -34,15 +32,7 @@ OUT = Path(__file__).resolve().parent / "results" / "tune_embedder_dev.md"
 
 def hybrid(b: Bench, dense_weight: float = 0.6) -> np.ndarray:
     """Today's default hybrid: article-level z-score fusion, dense query with BM25-seeded feedback."""
-    dn = rocchio(b, b.bm, beta=0.25, top=3)
-    out = np.full((len(b.qids), len(b.art_names)), -np.inf)
-    of = b.art.__getitem__
-    for i in range(len(b.qids)):
-        lists = {"bm25": per_article(top_k(b.bm[i], 600), of),
-                 "dense": per_article(top_k(dn[i] + 2.0, 600), of)}
-        for f in weighted(lists, {"bm25": 1 - dense_weight, "dense": dense_weight}, "zscore", 100):
-            out[i, f.row] = f.score
-    return out
+    return default_fusion(b, b.bm, rocchio(b, b.bm, beta=0.25, top=3), dense_weight)
 
 
 def row(b: Bench, label: str) -> str:
