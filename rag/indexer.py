@@ -4,17 +4,24 @@ An article is re-chunked and re-embedded only when its content hash changed; vec
 unchanged passages are copied from the previous index. New vectors go to a journal first
 (`.NAME.journal.sqlite` beside the index), so a killed build resumes where it stopped. The
 new index is written to a sibling folder and swapped in, so readers never see half an index.
+
+An update adds and updates; it never removes by accident. Articles of the previous index that
+are not among this run's inputs are carried over as they are. Removing is explicit: `prune`
+removes the ones no longer found under the given paths, except those whose file or folder could
+not be read this time (`may_be_missing`), and `remove` names articles to drop.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import logging
 import shutil
+import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,11 +31,19 @@ from tqdm import tqdm
 
 from rag.embedding import Embedder, backend_of, export_recipe, load_embedder, resolve_backend
 from rag.embedding.cache import EmbeddingJournal, text_key
-from rag.errors import IngestError, RagError
-from rag.manifest import Manifest, remove_stale_temps, swap_in, temp_path
+from rag.errors import IndexMismatch, IngestError, RagError
+from rag.manifest import (
+    Manifest,
+    real_index_path,
+    record_files,
+    recover,
+    remove_stale_temps,
+    swap_in,
+    temp_path,
+)
 from rag.models import DEFAULT_MODEL, local_weights
 from rag.settings import Settings
-from rag.store import Store, choose_kind, write_store
+from rag.store import DB, Store, choose_kind, read_articles, write_store
 from rag.types import Article, Passage, Problem
 
 log = logging.getLogger(__name__)
@@ -39,9 +54,13 @@ JOURNAL_EVERY = 256  # passages per journal commit: at most ~10 s of work lost t
 class BuildReport:
     index_dir: Path
     added: int = 0
-    changed: int = 0
+    changed: int = 0  # "updated" in the summary
     removed: int = 0
     unchanged: int = 0
+    kept: int = 0  # articles of the previous index not among this run's inputs, carried over
+    protected: int = 0  # of those, ones --prune would have removed but whose file could not be read
+    failed: int = 0  # input problems that cost an article or a file (decoding notes not counted)
+    failed_paths: list[str] = field(default_factory=list)  # PATH arguments that could not be read
     passages: int = 0
     embedded: int = 0  # passages whose vectors were computed in this run
     resumed: int = 0  # vectors taken from the journal of an interrupted run
@@ -49,20 +68,34 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     full_reason: str | None = None  # why everything was re-embedded, when it was
     nothing_to_do: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def account(self) -> str:
+        """The one-line account every run ends with."""
+        return (f"{self.added} added, {self.changed} updated, {self.unchanged} unchanged, "
+                f"{self.removed} removed, {self.failed} failed")
 
     def summary(self) -> str:
         if self.nothing_to_do:
-            return f"Nothing to do: {self.unchanged} articles unchanged in {self.index_dir}."
-        lines = [
-            f"Indexed {self.index_dir}: {self.added} added, {self.changed} changed, {self.removed} removed, "
-            f"{self.unchanged} unchanged articles; {self.passages} passages, {self.embedded} embedded"
-            + (f", {self.resumed} resumed from an interrupted run" if self.resumed else "")
-            + f" ({self.seconds:.1f} s)."
-        ]
+            lines = [f"Nothing to do in {self.index_dir}: {self.account()}."]
+        else:
+            lines = [
+                f"Indexed {self.index_dir}: {self.account()}; {self.passages} passages, "
+                f"{self.embedded} embedded"
+                + (f", {self.resumed} resumed from an interrupted run" if self.resumed else "")
+                + f" ({self.seconds:.1f} s)."
+            ]
         if self.full_reason:
             lines.append(f"Re-embedded everything: {self.full_reason}.")
+        if self.kept:
+            lines.append(f"Kept {self.kept} earlier article(s) that are not under these paths"
+                         + (f" ({self.protected} because their file or folder could not be read)."
+                            if self.protected else " (--prune removes them)."))
+        lines.extend(self.notes)
+        if self.failed_paths:
+            lines.append(f"Could not read: {', '.join(self.failed_paths)}.")
         if self.problems:
-            lines.append(f"{len(self.problems)} input problem(s) skipped, e.g. {self.problems[0]}")
+            lines.append(f"{len(self.problems)} input problem(s), listed on stderr.")
         return "\n".join(lines)
 
 
@@ -123,21 +156,32 @@ def build_index(
     rebuild: bool = False,
     progress: bool = False,
     embedder: Embedder | None = None,
+    prune: bool = False,
+    strict: bool = False,
 ) -> BuildReport:
     """Build or update the index at `index_dir` from article files under `paths`.
 
     `embedder` overrides the one from settings (tests pass a fake); its `name` is then the
-    model recorded in the manifest.
+    model recorded in the manifest. `prune` removes earlier articles no longer found under
+    `paths` (never ones whose file failed to read); `strict` refuses to write anything when
+    the input has any problem.
     """
-    from rag.ingest import ingest
+    from rag.ingest import ingest, is_note
 
     t0 = time.perf_counter()
     report = ingest([Path(p) for p in paths], progress=progress)
-    if not report.articles:
+    if strict and report.problems:
+        raise IngestError(f"{len(report.problems)} problem(s) in the input, first: {report.problems[0]}. "
+                          "Nothing was written.",
+                          help="Fix or remove those files, or run without --strict to index the rest.")
+    if not report.articles and not (Path(index_dir) / "manifest.json").is_file():
         raise IngestError(f"No articles found in {', '.join(map(str, paths))}.",
                           help="Point rag index at a folder of article files (see rag ingest --help).")
-    return index_articles(report.articles, index_dir, settings, rebuild, progress, embedder,
-                          problems=list(report.problems), started=t0)
+    built = index_articles(report.articles, index_dir, settings, rebuild, progress, embedder,
+                           problems=list(report.problems), started=t0, prune=prune,
+                           may_be_missing=report.may_be_missing)
+    failed = sum(1 for p in report.problems if not is_note(p))
+    return replace(built, failed=failed, failed_paths=list(report.failed_paths))
 
 
 def index_articles(
@@ -149,97 +193,176 @@ def index_articles(
     embedder: Embedder | None = None,
     problems: Sequence[Problem] = (),
     started: float | None = None,
+    prune: bool = False,
+    may_be_missing: Callable[[str], bool] | None = None,
+    remove: Collection[str] = (),
 ) -> BuildReport:
-    """build_index without reading files: for callers that already hold `Article`s (BEIR, tests)."""
-    from rag.chunking import chunk_article, embedding_text
+    """build_index without reading files: for callers that already hold `Article`s (BEIR, tests).
 
+    Earlier articles not in `articles` are kept unless `prune` (and `may_be_missing(origin)` is
+    false for them) or their id is in `remove`.
+    """
     t0 = time.perf_counter() if started is None else started
-    index_dir = Path(index_dir)
+    index_dir = real_index_path(Path(index_dir))  # a symlinked --index: build beside the target
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    articles = list(articles)
     with _build_lock(index_dir), ExitStack() as cleanup:
         remove_stale_temps(index_dir)
-        hashes = {a.id: content_hash(a) for a in articles}
-        model = embedder.name if embedder else settings.embedding.model
-        weights = None if embedder else local_weights(model)
-        backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
-        chunking = settings.chunking.model_dump()
-        tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
-
-        old: Store | None = None
-        full_reason = "--rebuild" if rebuild else None
-        old_hashes: dict[str, str] = {}
-        if not rebuild and (index_dir / "manifest.json").exists():
-            old = Store.open(index_dir)
+        recover(index_dir)
+        old, previous, notes = _previous(index_dir, rebuild)
+        if old is not None:
             cleanup.callback(old.close)  # also on the early return and on errors
-            old_hashes = old.article_hashes()
-            full_reason = _full_reason(old.manifest, model, backend, chunking, weights)
-            if full_reason:
-                old.close()
-                old = None
-        unchanged = [a.id for a in articles if old_hashes.get(a.id) == hashes[a.id]]
-        keep = set(unchanged) if old is not None else set()
-        added = sum(1 for a in articles if a.id not in old_hashes)
-        removed = len(set(old_hashes) - set(hashes))
-        changed = len(articles) - len(unchanged) - added
-        base = BuildReport(index_dir=index_dir, added=added, changed=changed, removed=removed,
-                           unchanged=len(unchanged), problems=list(problems), full_reason=full_reason)
-        if old is not None and not added and not changed and not removed:
-            kind = choose_kind(settings.index.kind, len(old), settings.index.hnsw_threshold)
-            if kind == old.manifest.index_kind:
-                return replace(base, passages=len(old), seconds=time.perf_counter() - t0, nothing_to_do=True)
-
-        # passages: copied from the old index for unchanged articles, chunked for the rest
-        old_rows = old.rows_by_article() if old else {}
-        old_keys = old.embed_hashes() if old else []
-        passages: list[Passage] = []
-        keys: list[str] = []
-        texts: dict[str, str] = {}
-        reuse: dict[str, int] = {}  # embed key -> row in the old index
-        for a in tqdm(articles, desc="chunk", unit="article", disable=not progress, leave=False):
-            if old is not None and a.id in keep:
-                rows = old_rows.get(a.id, [])
-                passages += old.passages(rows)
-                for r in rows:
-                    keys.append(old_keys[r])
-                    reuse[old_keys[r]] = r
+        given = {a.id for a in articles}
+        carried: list[tuple[Article, str]] = []
+        removed = protected = 0
+        for a, h in previous:
+            if a.id in given:
                 continue
-            for p in chunk_article(a, settings.chunking, tokenizer_model):
-                text = embedding_text(p, settings.chunking.header_tokens, tokenizer_model)
-                key = text_key(text)
-                passages.append(p)
-                keys.append(key)
-                texts[key] = text
-        if old is not None:  # an edited article may still contain passages embedded before
-            for key, r in zip(old_keys, range(len(old_keys)), strict=True):
-                if key in texts:
-                    reuse.setdefault(key, r)
+            if a.id in remove or (prune and not (may_be_missing and may_be_missing(a.origin))):
+                removed += 1
+                continue
+            protected += prune
+            carried.append((a, h))
+        if not articles and not carried and not removed:
+            raise IngestError("No articles to index.", help="Point rag index at a folder of article files.")
+        return _build(index_dir, settings, list(articles), carried, old, rebuild, progress, embedder,
+                      BuildReport(index_dir=index_dir, removed=removed, kept=len(carried),
+                                  protected=protected, problems=list(problems), notes=notes), t0)
 
+
+def _previous(index_dir: Path, rebuild: bool) -> tuple[Store | None, list[tuple[Article, str]], list[str]]:
+    """The previous index (None for --rebuild) and its articles with their content hashes."""
+    if not (index_dir / "manifest.json").is_file():
+        return None, [], []
+    if not rebuild:
+        try:
+            old = Store.open(index_dir)
+            try:
+                old.manifest.verify_files(index_dir, ("bm25/",))  # the update copies its store, not its BM25
+            except RagError:
+                old.close()
+                raise
+        except RagError as exc:
+            raise IndexMismatch(f"The index at {index_dir} cannot be updated: {exc}".rstrip(),
+                                help=f"Rebuild it with: rag index PATH --index {index_dir} --rebuild "
+                                     "(it keeps the articles that can still be read from it).") from exc
+        return old, old.articles(), []
+    try:  # --rebuild re-embeds everything, but the articles it holds are still carried over
+        return None, read_articles(index_dir / DB), []
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        return None, [], [f"The previous index's articles could not be read ({exc}); "
+                          "it was rebuilt from the given paths only."]
+
+
+def _build(
+    index_dir: Path, settings: Settings, articles: list[Article], carried: list[tuple[Article, str]],
+    old: Store | None, rebuild: bool, progress: bool, embedder: Embedder | None, base: BuildReport,
+    t0: float,
+) -> BuildReport:
+    from rag.chunking import chunk_article, embedding_text
+
+    hashes = {a.id: h for a, h in carried}  # stored hashes: metadata need not survive a round trip
+    hashes.update({a.id: content_hash(a) for a in articles})
+    model = embedder.name if embedder else settings.embedding.model
+    weights = None if embedder else local_weights(model)
+    backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
+    chunking = settings.chunking.model_dump()
+    tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
+
+    full_reason = "--rebuild" if rebuild else None
+    old_hashes: dict[str, str] = {}
+    if old is not None:
+        old_hashes = old.article_hashes()
+        full_reason = _full_reason(old.manifest, model, backend, chunking, weights)
+        if full_reason:
+            old.close()
+            old = None
+    unchanged = [a.id for a in articles if old_hashes.get(a.id) == hashes[a.id]]
+    keep = set(unchanged) | {a.id for a, _ in carried} if old is not None else set()
+    added = sum(1 for a in articles if a.id not in old_hashes)
+    changed = len(articles) - len(unchanged) - added
+    base = replace(base, added=added, changed=changed, unchanged=len(unchanged), full_reason=full_reason)
+    if old is not None and not added and not changed and not base.removed:
+        kind = choose_kind(settings.index.kind, len(old), settings.index.hnsw_threshold)
+        if kind == old.manifest.index_kind:
+            return replace(base, passages=len(old), seconds=time.perf_counter() - t0, nothing_to_do=True)
+    every = [a for a, _ in carried] + articles  # earlier articles first, in their old order
+
+    # passages: copied from the old index for unchanged articles, chunked for the rest
+    old_rows = old.rows_by_article() if old else {}
+    old_keys = old.embed_hashes() if old else []
+    passages: list[Passage] = []
+    keys: list[str] = []
+    texts: dict[str, str] = {}
+    reuse: dict[str, int] = {}  # embed key -> row in the old index
+    for a in tqdm(every, desc="chunk", unit="article", disable=not progress, leave=False):
+        if old is not None and a.id in keep:
+            rows = old_rows.get(a.id, [])
+            passages += old.passages(rows)
+            for r in rows:
+                keys.append(old_keys[r])
+                reuse[old_keys[r]] = r
+            continue
+        for p in chunk_article(a, settings.chunking, tokenizer_model):
+            text = embedding_text(p, settings.chunking.header_tokens, tokenizer_model)
+            key = text_key(text)
+            passages.append(p)
+            keys.append(key)
+            texts[key] = text
+    if old is not None:  # an edited article may still contain passages embedded before
+        for key, r in zip(old_keys, range(len(old_keys)), strict=True):
+            if key in texts:
+                reuse.setdefault(key, r)
+
+    with _disk_full_is_an_error(index_dir):
         vectors, embedded, resumed, emb = _vectors(
             # a model folder's journal entries are keyed by its weights too: tuned again, it starts afresh
             keys, texts, reuse, old, embedder, settings, f"{model}#{weights}" if weights else model, backend,
             index_dir, progress)
-        kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold)
-        tmp = temp_path(index_dir)
-        shutil.rmtree(tmp, ignore_errors=True)
-        write_store(tmp, [(a, hashes[a.id]) for a in articles], list(zip(passages, keys, strict=True)),
-                    vectors, kind)
-        _write_bm25(tmp, [texts.get(k) or _header_text(p, settings, tokenizer_model)
-                          for p, k in zip(passages, keys, strict=True)])
-        extra = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
-        if weights:
-            extra["model_weights"] = weights
-        actual = backend_of(emb) if emb else (old.manifest.backend if old is not None else backend)
-        Manifest.new(model=model, dim=int(vectors.shape[1]), backend=actual,
-                     export_recipe=export_recipe(actual), chunking=chunking,
-                     corpus_fingerprint=corpus_fingerprint(hashes), articles=len(articles),
-                     passages=len(passages), index_kind=kind, extra=extra).write(tmp)
-        if old is not None:
-            old.close()
-        swap_in(tmp, index_dir)
-        _journal_path(index_dir).unlink(missing_ok=True)
-        return replace(base, passages=len(passages), embedded=embedded, resumed=resumed,
-                       seconds=time.perf_counter() - t0)
+    kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold)
+    tmp = temp_path(index_dir)
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with _disk_full_is_an_error(index_dir):
+            write_store(tmp, [(a, hashes[a.id]) for a in every], list(zip(passages, keys, strict=True)),
+                        vectors, kind)
+            _write_bm25(tmp, [texts.get(k) or _header_text(p, settings, tokenizer_model)
+                              for p, k in zip(passages, keys, strict=True)])
+            extra: dict[str, object] = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
+            if weights:
+                extra["model_weights"] = weights
+            actual = backend_of(emb) if emb else (old.manifest.backend if old is not None else backend)
+            Manifest.new(model=model, dim=int(vectors.shape[1]), backend=actual,
+                         export_recipe=export_recipe(actual), chunking=chunking,
+                         corpus_fingerprint=corpus_fingerprint(hashes), articles=len(every),
+                         passages=len(passages), index_kind=kind, files=record_files(tmp),
+                         extra=extra).write(tmp)
+            if old is not None:
+                old.close()
+            swap_in(tmp, index_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # after a failure: never leave a half-written folder behind
+    _journal_path(index_dir).unlink(missing_ok=True)
+    return replace(base, passages=len(passages), embedded=embedded, resumed=resumed,
+                   seconds=time.perf_counter() - t0)
+
+
+@contextmanager
+def _disk_full_is_an_error(index_dir: Path) -> Iterator[None]:
+    """A full disk (or quota) becomes one sentence instead of a traceback; the caller removes its
+    temporary folder, and the journal keeps the vectors computed so far for the next run."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+        full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or any(
+            s in str(exc).lower() for s in ("disk is full", "no space left", "quota exceeded"))
+        if not full:
+            raise
+        journal = _journal_path(index_dir)
+        raise RagError(
+            f"The disk is full ({exc}). Nothing was changed: the index at {index_dir} is the previous one, "
+            "and the partly written new one was removed.",
+            help="Free some space and run the same command again; it resumes from the vectors saved in "
+                 f"{journal} (delete that file to free its space instead).") from exc
 
 
 def _header_text(p: Passage, settings: Settings, tokenizer_model: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -22,7 +23,17 @@ from rag.errors import IndexMismatch, IndexNotFound
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-_OPTIONAL = {"format_version", "export_recipe"}  # fields a version-1 manifest may lack
+_OPTIONAL = {"format_version", "export_recipe", "files"}  # fields a version-1 manifest may lack
+BACKENDS = ("onnx-int8", "onnx", "torch", "hash", "custom")  # what rag.embedding.backend_of reports
+KINDS = ("flat", "hnsw")
+# field -> the JSON types it may hold (bool is excluded from the int fields by _check_types)
+_TYPES: dict[str, tuple[type, ...]] = {
+    "format_version": (int,), "model": (str,), "dim": (int,), "backend": (str,), "normalized": (bool,),
+    "chunking": (dict,), "libraries": (dict,), "corpus_fingerprint": (str,), "articles": (int,),
+    "passages": (int,), "built_at": (str,), "index_kind": (str,), "export_recipe": (int, type(None)),
+    "files": (dict, type(None)),
+}  # fmt: skip
+REBUILD = "Rebuild it with: rag index PATH --index DIR --rebuild."
 
 
 def library_versions() -> dict[str, str | None]:
@@ -55,6 +66,10 @@ class Manifest:
     # ONNX export recipe of the vectors (rag.embedding.onnx_export.EXPORT_VERSION); None for backends
     # without one (torch, hash) and for indexes written before it was recorded
     export_recipe: int | None = None
+    # sha256 and size of every file the build wrote (relative path -> [size, sha256]); None for
+    # indexes written before they were recorded. Checked on open: a truncated, foreign or damaged
+    # file is named in one sentence instead of surfacing as a library's traceback.
+    files: dict[str, list[Any]] | None = None
 
     @classmethod
     def new(cls, **fields: Any) -> Manifest:
@@ -88,12 +103,74 @@ class Manifest:
                 f"{FORMAT_VERSION}.",
                 help="Upgrade rag, or rebuild it with: rag index PATH --index DIR --rebuild.",
             )
+        if not isinstance(data, dict):
+            raise IndexMismatch(f"The manifest of {folder} is not a JSON object.")
         known = set(cls.__dataclass_fields__) - {"extra"}
         missing = known - set(data) - _OPTIONAL
         if missing:
             raise IndexMismatch(f"The manifest of {folder} lacks {', '.join(sorted(missing))}.")
+        _check_types(data, folder)
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(**{k: data[k] for k in known if k in data}, extra=extra)
+
+    def verify_files(self, folder: Path, names: tuple[str, ...] | None = None) -> None:
+        """Refuse an index whose files are not the ones its build wrote (size, then sha256).
+
+        Reading every byte costs ~0.1 s per 100 MB; a damaged index otherwise fails later, in a
+        library, with a traceback (or, for BM25, silently: an update saw "Nothing to do")."""
+        if not self.files:
+            return
+        for name, (size, digest) in sorted(self.files.items()):
+            if names is not None and not name.startswith(names):
+                continue
+            path = folder / name
+            try:
+                actual = path.stat().st_size
+                ok = actual == size and file_digest(path) == digest
+            except OSError as exc:
+                raise IndexMismatch(f"The index at {folder} is damaged: {name} cannot be read "
+                                    f"({exc.strerror or exc}).", help=REBUILD) from exc
+            if not ok:
+                raise IndexMismatch(f"The index at {folder} is damaged: {name} is not the file its build "
+                                    "wrote (truncated, replaced or changed since).", help=REBUILD)
+
+
+def _check_types(data: dict[str, Any], folder: Path) -> None:
+    for name, types in _TYPES.items():
+        if name in data and (not isinstance(data[name], types) or (
+                isinstance(data[name], bool) and bool not in types)):
+            raise IndexMismatch(f"The manifest of {folder} is damaged: {name} is {data[name]!r}, "
+                                f"not a {' or '.join(t.__name__ for t in types if t is not type(None))}.",
+                                help=REBUILD)
+    if data["backend"] not in BACKENDS:
+        raise IndexMismatch(f"The manifest of {folder} names an unknown embedding backend "
+                            f"{data['backend']!r} (known: {', '.join(BACKENDS)}).", help=REBUILD)
+    if data["index_kind"] not in KINDS:
+        raise IndexMismatch(f"The manifest of {folder} names an unknown index kind {data['index_kind']!r}.",
+                            help=REBUILD)
+    if data["dim"] <= 0 or data["passages"] < 0 or data["articles"] < 0:
+        raise IndexMismatch(f"The manifest of {folder} is damaged: dim {data['dim']}, "
+                            f"{data['passages']} passages, {data['articles']} articles.", help=REBUILD)
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def record_files(folder: Path) -> dict[str, list[Any]]:
+    """[size, sha256] of every file under `folder` (what Manifest.files holds), by relative path."""
+    return {p.relative_to(folder).as_posix(): [p.stat().st_size, file_digest(p)]
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def real_index_path(final: Path) -> Path:
+    """The folder an index path names: a symlinked `--index` is resolved, so an update swaps the
+    target (instead of replacing the link with a real folder) and takes the target's lock."""
+    return final.resolve() if final.is_symlink() else final
 
 
 def old_path(final: Path) -> Path:

@@ -10,24 +10,25 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import faiss
 import numpy as np
 
 from rag.embedding import Embedder, export_recipe, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
-from rag.manifest import Manifest, recover
+from rag.manifest import REBUILD, Manifest, real_index_path, recover
 from rag.models import local_weights
 from rag.rowfilter import RowMeta
 from rag.settings import Settings
 from rag.types import Article, Filters, Passage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 DB, VECTORS_NPY, VECTORS_FAISS = "passages.sqlite", "vectors.npy", "vectors.faiss"
 # recall@10 0.998 vs exact at 100k passages, 0.24 ms/query (eval/results/bench_index.md)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
@@ -128,6 +129,37 @@ def _one_thread() -> Iterator[None]:
 OPEN_TRIES = 3
 
 
+def _read(folder: Path, name: str, load: Callable[[Path], T]) -> T:
+    """`load(folder/name)`, with whatever a damaged or foreign file raises turned into IndexMismatch."""
+    try:
+        return load(folder / name)
+    except IndexMismatch:
+        raise
+    except (RuntimeError, ValueError, OSError, EOFError, sqlite3.Error, TypeError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise IndexMismatch(f"The index at {folder} is damaged: {name} cannot be read ({reason}).",
+                            help=REBUILD) from exc
+
+
+def _article(r: Sequence[Any]) -> Article:
+    return Article(id=r[0], title=r[1], text=r[2], author=r[3], date=r[4], source=r[5], url=r[6],
+                   origin=r[7] or "", metadata=json.loads(r[8] or "{}"))
+
+
+_ARTICLE_COLS = "id, title, text, author, date, source, url, origin, metadata"
+
+
+def read_articles(db_path: Path) -> list[tuple[Article, str]]:
+    """Every article of an index database with its content hash, in row order, reading nothing else:
+    an update carries these over, and `--rebuild` can still read them when other files are damaged."""
+    con = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    try:
+        rows = con.execute(f"SELECT {_ARTICLE_COLS}, content_hash FROM articles ORDER BY row").fetchall()
+    finally:
+        con.close()
+    return [(_article(r), r[9]) for r in rows]
+
+
 def _passage(row: Sequence[Any]) -> Passage:
     return Passage(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], title=row[5],
                    author=row[6], date=row[7], source=row[8], n_tokens=row[9])
@@ -144,13 +176,24 @@ class Store:
         uri = f"file:{(folder / DB).resolve()}?mode=ro"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         try:
-            self.index = faiss.read_index(str(folder / VECTORS_FAISS))
-            self._vectors = np.load(folder / VECTORS_NPY, mmap_mode="r", allow_pickle=False)
+            self.index = _read(folder, VECTORS_FAISS, lambda p: faiss.read_index(str(p)))
+            self._vectors = _read(folder, VECTORS_NPY,
+                                  lambda p: np.load(p, mmap_mode="r", allow_pickle=False))
             if self.index.d != manifest.dim or self.index.ntotal != manifest.passages:
                 raise IndexMismatch(
                     f"The index at {folder} is inconsistent: manifest says {manifest.passages} x "
                     f"{manifest.dim}, FAISS holds {self.index.ntotal} x {self.index.d}."
                 )
+            if getattr(self._vectors, "shape", None) != (manifest.passages, manifest.dim):
+                raise IndexMismatch(f"The index at {folder} is damaged: {VECTORS_NPY} holds "
+                                    f"{getattr(self._vectors, 'shape', '?')} vectors, the manifest "
+                                    f"{manifest.passages} x {manifest.dim}.")
+            counts = _read(folder, DB, lambda _: self._db.execute(
+                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM passages)").fetchone())
+            if tuple(counts) != (manifest.articles, manifest.passages):
+                raise IndexMismatch(f"The index at {folder} is damaged: {DB} holds {counts[0]} articles and "
+                                    f"{counts[1]} passages, the manifest {manifest.articles} and "
+                                    f"{manifest.passages}.")
         except BaseException:
             self._db.close()  # a refused index must not leave its database open
             raise
@@ -163,8 +206,9 @@ class Store:
 
     @classmethod
     def open(cls, index_dir: str | Path, settings: Settings | None = None) -> Store:
-        """Open an index, refusing one built with another model than `settings` asks for."""
-        folder = Path(index_dir)
+        """Open an index, refusing one built with another model than `settings` asks for, and one
+        whose files are damaged (with the rebuild command, never a library's traceback)."""
+        folder = real_index_path(Path(index_dir))
         recover(folder)
         # The files are opened by path one after another, so an update swapping the folder in between
         # could pair one build's manifest with another's vectors: the manifest is read again after
@@ -183,6 +227,7 @@ class Store:
                          f"rag index PATH --index {folder} --rebuild.",
                 )
             try:
+                manifest.verify_files(folder, (DB, VECTORS_FAISS, VECTORS_NPY))
                 store = cls(folder, manifest, settings)
             except IndexMismatch:  # counts of two builds disagree: a swap, if the manifest moved
                 if attempt < OPEN_TRIES and Manifest.read(folder) != manifest:
@@ -298,15 +343,13 @@ class Store:
         return int(rows[0][0]) if rows else None
 
     def article(self, article_id: str) -> Article | None:
-        rows = self._query(
-            "SELECT id, title, text, author, date, source, url, origin, metadata FROM articles WHERE id = ?",
-            (article_id,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return Article(id=r[0], title=r[1], text=r[2], author=r[3], date=r[4], source=r[5], url=r[6],
-                       origin=r[7] or "", metadata=json.loads(r[8] or "{}"))
+        rows = self._query(f"SELECT {_ARTICLE_COLS} FROM articles WHERE id = ?", (article_id,))
+        return _article(rows[0]) if rows else None
+
+    def articles(self) -> list[tuple[Article, str]]:
+        """Every article with its content hash, in row order (an update carries them over)."""
+        rows = self._query(f"SELECT {_ARTICLE_COLS}, content_hash FROM articles ORDER BY row")
+        return [(_article(r), r[9]) for r in rows]
 
     def rows_for(self, filters: Filters | None) -> np.ndarray | None:
         """Rows that pass the filters (sorted), or None when nothing filters.

@@ -58,7 +58,9 @@ def test_incremental_updates(corpus: Path, tmp_path: Path, hash_settings: Settin
     assert len(new_text) >= 1
 
     files[1].unlink()
-    fourth = build_index([corpus], index, hash_settings)
+    kept = build_index([corpus], index, hash_settings)  # an update never removes by itself
+    assert kept.nothing_to_do and kept.kept == 1 and Store.open(index, hash_settings).stats()["articles"] == 2
+    fourth = build_index([corpus], index, hash_settings, prune=True)
     final = Store.open(index, hash_settings)
     assert (fourth.removed, fourth.embedded, final.stats()["articles"]) == (1, 0, 1)
     assert list(final.rows_by_article()) == [changed_id]

@@ -1,7 +1,9 @@
 """Read stage: one loader per file format, chosen by extension and then by content.
 
 `load_file(path, root)` never raises for bad input: what cannot be used comes back as a
-`Problem` (path, reason, line) next to the articles that could.
+`Problem` (path, reason, line) next to the articles that could. That holds for every exception,
+not just the expected ones: one file (or one record in it) must never stop a run over thousands
+(tests/test_loaders_fuzz.py feeds the loaders random bytes, JSON, CSV and HTML to keep it so).
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ def load_file(path: str | Path, root: str | Path | None = None) -> LoadResult:
         return _load(path, root_path, origin)
     except OSError as exc:
         return LoadResult(problems=[Problem(origin, f"cannot read: {exc.strerror or exc}")])
+    except RecursionError:
+        return LoadResult(problems=[Problem(origin, "nested too deeply to read")])
+    except Exception as exc:  # a loader bug or a library's surprise: this file fails, the run goes on
+        return LoadResult(problems=[Problem(origin, f"could not be read ({type(exc).__name__}: {exc})")])
 
 
 def _load(path: Path, root: Path, origin: str) -> LoadResult:

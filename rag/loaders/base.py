@@ -27,6 +27,11 @@ def relative_origin(path: Path, root: Path) -> str:
         rel = path.resolve().relative_to(root.resolve())
     except ValueError:
         rel = Path(path.name)
+    except (OSError, RuntimeError):  # a symlink loop: name it as it was found, unresolved
+        try:
+            rel = path.relative_to(root)
+        except ValueError:
+            rel = Path(path.name)
     return rel.as_posix() if rel.parts else path.name
 
 

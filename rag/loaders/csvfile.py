@@ -32,15 +32,21 @@ def load(text: str, origin: str) -> LoadResult:
             line = reader.line_num
             row_start, next_start = next_start, line + 1
             extra = record.pop(None, None)  # type: ignore[call-overload,unused-ignore]
+            article: Article | None = None
             if extra:
-                problems.append(
-                    Problem(origin, f"row {row} has {len(extra)} more fields than the header", line)
-                )
-            article, reason = record_to_article(dict(record), origin, f"row{row}")
-            if article is None:
-                problems.append(Problem(origin, f"row {row}: {reason}", line))
+                # its fields are shifted against the header (a stray delimiter in a body, say):
+                # indexing it would put text in the title or a date in the author
+                problems.append(Problem(origin, f"row {row} has {len(extra)} more fields than the header; "
+                                        "the row was skipped", line))
             else:
-                articles.append(article)
+                try:
+                    article, reason = record_to_article(dict(record), origin, f"row{row}")
+                except Exception as exc:  # one odd row never costs the file
+                    reason = f"unusable row ({type(exc).__name__}: {exc})"
+                if article is None:
+                    problems.append(Problem(origin, f"row {row}: {reason}", line))
+                else:
+                    articles.append(article)
             kept = article is not None
     except csv.Error as exc:
         problems.append(Problem(origin, f"malformed CSV after row {row}: {exc}", reader.line_num))

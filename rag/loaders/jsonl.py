@@ -30,6 +30,8 @@ def load_json(path: Path, origin: str) -> LoadResult:
         if _looks_like_lines(decoded.text):
             return load_jsonl(path, origin)
         return LoadResult(problems=[*problems, Problem(origin, f"malformed JSON: {exc.msg}", exc.lineno)])
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; 100k nested brackets
+        return LoadResult(problems=[*problems, Problem(origin, f"unreadable JSON: {_why(exc)}")])
     records = _records(data)
     if records is None:
         return LoadResult(problems=[*problems, Problem(origin, "JSON holds no article objects")])
@@ -55,12 +57,8 @@ def load_jsonl(path: Path, origin: str) -> LoadResult:
                 problems.append(Problem(origin, "line is not text", number))
                 continue
             problems.extend(Problem(p.path, p.reason, number) for p in decoded.problems)
-            try:
-                record = json.loads(decoded.text)
-            except json.JSONDecodeError as exc:
-                problems.append(
-                    Problem(origin, f"malformed JSON line: {exc.msg} (column {exc.colno})", number)
-                )
+            record = _parse_line(decoded.text, origin, number, problems)
+            if record is _BAD:
                 continue
             _add(record, origin, number, number, articles, problems)
     if not articles and not problems:
@@ -75,13 +73,30 @@ def _load_wide_lines(path: Path, origin: str) -> LoadResult:
     for number, line in enumerate((decoded.text or "").split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(origin, f"malformed JSON line: {exc.msg} (column {exc.colno})", number))
+        record = _parse_line(line, origin, number, problems)
+        if record is _BAD:
             continue
         _add(record, origin, number, number, articles, problems)
     return LoadResult(articles, problems)
+
+
+_BAD = object()  # _parse_line's "this line was reported, skip it"
+
+
+def _parse_line(text: str, origin: str, number: int, problems: list[Problem]) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(origin, f"malformed JSON line: {exc.msg} (column {exc.colno})", number))
+    except (ValueError, RecursionError) as exc:
+        problems.append(Problem(origin, f"unreadable JSON line: {_why(exc)}", number))
+    return _BAD
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc).split("; use sys.set_int_max_str_digits")[0]
 
 
 def _lines(fh: IO[bytes], origin: str, problems: list[Problem]) -> Any:
@@ -111,7 +126,10 @@ def _add(
     if not isinstance(record, dict):
         problems.append(Problem(origin, f"expected a JSON object, got {type(record).__name__}", line))
         return
-    article, reason = record_to_article(record, origin, key)
+    try:
+        article, reason = record_to_article(record, origin, key)
+    except Exception as exc:  # one odd record (a value no converter expected) never costs the file
+        article, reason = None, f"unusable record ({type(exc).__name__}: {exc})"
     if article is None:
         where = line if line is not None else None
         problems.append(Problem(origin if line else f"{origin}#{key}", reason or "unusable record", where))

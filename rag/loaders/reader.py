@@ -19,6 +19,7 @@ _BOMS = (
     (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
 )  # fmt: skip
 WIDE_BOMS = tuple(bom for bom, _ in _BOMS)
+NOT_UTF8 = "not valid UTF-8"  # how a decoding note begins: the text was kept (rag.ingest.is_note)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def decode(data: bytes, path: str) -> Decoded:
         if best is None:
             return Decoded(None, None, (Problem(path, "not text in any known encoding"),))
         encoding, text = best.encoding, str(best)
-    note = Problem(path, f"not valid UTF-8 (first bad byte at offset {first_bad}); decoded as {encoding}")
+    note = Problem(path, f"{NOT_UTF8} (first bad byte at offset {first_bad}); decoded as {encoding}")
     return Decoded(text, encoding, (note,))
 
 

@@ -46,6 +46,25 @@ def _as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def epoch_date(value: float) -> str | None:
+    """Epoch seconds or milliseconds -> ISO date-time; None for what no calendar holds.
+
+    >>> epoch_date(1465862400), epoch_date(1465862400000)
+    ('2016-06-14T00:00:00', '2016-06-14T00:00:00')
+    >>> epoch_date(1e15), epoch_date(float("inf")), epoch_date(1e20), epoch_date(float("nan")), epoch_date(7)
+    (None, None, None, None, None)
+    """
+    from datetime import UTC, datetime
+
+    if not value > 10**8:  # also NaN; small numbers are not timestamps (a year, a count)
+        return None
+    seconds = value / 1000 if value > 10**11 else value  # epoch milliseconds or seconds
+    try:
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
+    except (ValueError, OverflowError, OSError):  # 1e15 ms is year 33658; inf; beyond the C time_t
+        return None
+
+
 def record_to_article(
     record: dict[str, Any], origin: str, key: str | int
 ) -> tuple[Article | None, str | None]:
@@ -69,11 +88,8 @@ def record_to_article(
     if not text:
         return None, "record has no body text (looked for: " + ", ".join(TEXT_KEYS[:4]) + ")"
     date = None
-    if isinstance(raw_date, int | float) and not isinstance(raw_date, bool) and raw_date > 10**8:
-        from datetime import UTC, datetime
-
-        seconds = raw_date / 1000 if raw_date > 10**11 else raw_date  # epoch milliseconds or seconds
-        date = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
+    if isinstance(raw_date, int | float) and not isinstance(raw_date, bool):
+        date = epoch_date(raw_date)
     elif raw_date is not None:
         date = nz.parse_date(_as_text(raw_date))
     metadata = {str(k): v for k, v in record.items() if k not in used and v not in (None, "")}

@@ -60,7 +60,10 @@ def load(text: str, origin: str) -> LoadResult:
         attrs = dict(_ATTR.findall(m.group(1)))
         block = m.group(2)
         key = attrs.get("NEWID") or f"story{found}"
-        article, reason = _story(block, attrs, origin, key)
+        try:
+            article, reason = _story(block, attrs, origin, key)
+        except Exception as exc:  # one malformed story never costs the other 999
+            article, reason = None, f"unreadable story ({type(exc).__name__}: {exc})"
         if article is None:
             problems.append(Problem(origin, f"NEWID {key}: {reason}", line))
         else:

@@ -132,13 +132,28 @@ def load_bm25(folder: Path) -> BM25Index:
     meta_path = folder / META_FILE
     if not meta_path.is_file():
         raise IndexNotFound(f"No BM25 index in {folder}.")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("format_version") != FORMAT_VERSION or meta.get("token_pattern") != _TOKEN.pattern:
-        raise IndexMismatch(f"The BM25 index in {folder} was written by another version ({meta}).")
-    num_docs = int(meta["num_docs"])
-    if num_docs == 0:
-        return BM25Index(None, 0)
-    model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-    if int(model.scores["num_docs"]) != num_docs:
-        raise IndexMismatch(f"The BM25 index in {folder} is incomplete (document count differs).")
-    return BM25Index(model, num_docs)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError(f"{META_FILE} is not a JSON object")
+        if meta.get("format_version") != FORMAT_VERSION or meta.get("token_pattern") != _TOKEN.pattern:
+            raise IndexMismatch(f"The BM25 index in {folder} was written by another version ({meta}).")
+        num_docs = int(meta["num_docs"])
+        if num_docs == 0:
+            return BM25Index(None, 0)
+        model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        if int(model.scores["num_docs"]) != num_docs:
+            raise IndexMismatch(f"The BM25 index in {folder} is incomplete (document count differs).")
+        index = BM25Index(model, num_docs)
+        # what scores() relies on: postings of every term, pointing at existing documents
+        # (bm25s may list one more term than it has postings for: "", which no query holds)
+        ptr, idx = index._indptr, index._indices
+        if len(ptr) < len(index._vocab) or int(ptr[-1]) != len(idx) or len(idx) != len(index._data) or (
+                len(idx) and int(idx.max()) >= num_docs):
+            raise ValueError("its postings do not match its vocabulary and document count")
+        return index
+    except IndexMismatch:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, EOFError, RuntimeError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise IndexMismatch(f"The BM25 index in {folder} is damaged and cannot be read ({reason}).") from exc

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import IndexMismatch, IndexNotFound
-from rag.manifest import Manifest
+from rag.manifest import Manifest, real_index_path, recover
 from rag.retrieval.bm25 import BM25Index, load_bm25
 from rag.retrieval.dedupe import Group, collapse, mmr
 from rag.retrieval.fusion import Fused, fuse, fuse_articles
@@ -47,12 +47,14 @@ class Retriever:
 
     @classmethod
     def open(cls, index_dir: str | Path, settings: Settings | None = None) -> Retriever:
-        folder = Path(index_dir)
+        folder = real_index_path(Path(index_dir))
+        recover(folder)  # a swap killed half-way leaves NAME.old: put it back before looking
         if not (folder / "manifest.json").is_file():
             raise IndexNotFound(f"There is no index at {folder}.")
         for attempt in range(1, OPEN_TRIES + 1):
             store = Store.open(folder, settings)
             try:
+                store.manifest.verify_files(folder, (BM25_FOLDER + "/",))
                 bm25 = load_bm25(folder / BM25_FOLDER)
             except (IndexNotFound, IndexMismatch):
                 if attempt < OPEN_TRIES and Manifest.read(folder) != store.manifest:
