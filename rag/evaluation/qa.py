@@ -10,13 +10,16 @@ from typing import Any
 
 from rag.errors import EvalInputError
 from rag.evaluation.beir import file_hash, iter_jsonl
+from rag.loaders.base import article_id
 from rag.types import Passage
 
 _HELP = (
     'Each line is a JSON object like {"question": "...", "gold_article_ids": ["..."], '
     '"gold_passage_ids": ["..."], "answers": ["..."]} with a question and at least one of the other three.'
 )
-_GOLD_FIELDS = ("gold_article_ids", "gold_passage_ids", "answers")
+_GOLD_FIELDS = ("gold_article_ids", "gold_passage_ids", "answers", "gold_paths")
+_KINDS = ("factoid", "list", "comparison", "over_time", "followup", "unanswerable")
+_TEXT_FIELDS = ("type", "reason", "follows", "split", "note")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,18 @@ class QAItem:
     gold_article_ids: tuple[str, ...] = ()
     gold_passage_ids: tuple[str, ...] = ()
     answers: tuple[str, ...] = ()  # strings a relevant passage must contain (case and spacing ignored)
+    kind: str = "factoid"  # factoid | list | comparison | over_time | followup | unanswerable
+    type: str | None = None  # expected answer type of a factoid: person, number, money, date, ...
+    reason: str | None = None  # why an unanswerable one is: off_topic | near_miss
+    follows: str | None = None  # a follow-up's first turn (the id of another item)
+    split: str | None = None  # dev | test
+    items: tuple[str, ...] = ()  # what a full answer to a list question names
+    gold_paths: tuple[str, ...] = ()  # gold articles as file paths relative to the indexed folder
+    near_paths: tuple[str, ...] = ()  # articles on the topic of a near-miss question
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind != "unanswerable"
 
 
 def _strings(path: Path, lineno: int, obj: dict[str, Any], name: str) -> tuple[str, ...]:
@@ -47,21 +62,35 @@ def load_qa(path: str | Path) -> list[QAItem]:
         question = obj.get("question")
         if not isinstance(question, str) or not question.strip():
             raise EvalInputError(f"{path}:{lineno}: missing 'question'.", help=_HELP)
-        unknown = sorted(set(obj) - {"id", "question", *_GOLD_FIELDS})
+        unknown = sorted(set(obj) - {"id", "question", "kind", "items", "near_paths", *_GOLD_FIELDS,
+                                     *_TEXT_FIELDS})
         if unknown:
             raise EvalInputError(f"{path}:{lineno}: unknown field(s) {unknown}.", help=_HELP)
+        kind = obj.get("kind", "factoid")
+        if kind not in _KINDS:
+            raise EvalInputError(f"{path}:{lineno}: unknown kind {kind!r}.", help=f"Use one of {_KINDS}.")
         gold = {name: _strings(path, lineno, obj, name) for name in _GOLD_FIELDS}
-        if not any(gold.values()):
+        if gold["gold_paths"] and not gold["gold_article_ids"]:
+            # ids are derived from the path relative to the indexed folder (rag.loaders.base.article_id)
+            gold["gold_article_ids"] = tuple(article_id(p) for p in gold["gold_paths"])
+        if not any(gold.values()) and kind != "unanswerable":
             raise EvalInputError(f"{path}:{lineno}: nothing to score against.", help=_HELP)
+        extra = {name: str(obj[name]) for name in _TEXT_FIELDS if obj.get(name) and name != "note"}
         qid = str(obj.get("id") or f"q{lineno}")
         if qid in seen:
             raise EvalInputError(
                 f"{path}:{lineno}: duplicate id {qid!r}.", help="Give every question its own id."
             )
         seen.add(qid)
-        items.append(QAItem(qid, question.strip(), **gold))
+        items.append(QAItem(qid, question.strip(), **gold, kind=kind, **extra,  # type: ignore[arg-type]
+                            items=_strings(path, lineno, obj, "items"),
+                            near_paths=_strings(path, lineno, obj, "near_paths")))
     if not items:
         raise EvalInputError(f"{path}: no questions found.", help=_HELP)
+    for item in items:
+        if item.follows and item.follows not in seen:
+            raise EvalInputError(f"{path}: {item.id} follows {item.follows!r}, which is not in the file.",
+                                 help="A follow-up names the id of its first turn.")
     return items
 
 
