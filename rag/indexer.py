@@ -59,6 +59,7 @@ class BuildReport:
     unchanged: int = 0
     kept: int = 0  # articles of the previous index not among this run's inputs, carried over
     protected: int = 0  # of those, ones --prune would have removed but whose file could not be read
+    moved: int = 0  # earlier articles found again (same title and text) under another id, replaced
     failed: int = 0  # input problems that cost an article or a file (decoding notes not counted)
     failed_paths: list[str] = field(default_factory=list)  # PATH arguments that could not be read
     passages: int = 0
@@ -91,6 +92,8 @@ class BuildReport:
             lines.append(f"Kept {self.kept} earlier article(s) that are not under these paths"
                          + (f" ({self.protected} because their file or folder could not be read)."
                             if self.protected else " (--prune removes them)."))
+        if self.moved:
+            lines.append(f"Replaced {self.moved} earlier article(s) found again under another path.")
         lines.extend(self.notes)
         if self.failed_paths:
             lines.append(f"Could not read: {', '.join(self.failed_paths)}.")
@@ -212,10 +215,17 @@ def index_articles(
         if old is not None:
             cleanup.callback(old.close)  # also on the early return and on errors
         given = {a.id for a in articles}
+        # Ids come from paths relative to the PATH argument, so `rag index corpus/news` after `rag index
+        # corpus` reads the same files under new ids: an earlier copy with the very same title and text
+        # is replaced, not kept twice (nothing is lost: the text is in the new copy).
+        same_text = {_text_digest(a) for a in articles}
         carried: list[tuple[Article, str]] = []
-        removed = protected = 0
+        removed = protected = moved = 0
         for a, h in previous:
             if a.id in given:
+                continue
+            if _text_digest(a) in same_text:
+                moved += 1
                 continue
             if a.id in remove or (prune and not (may_be_missing and may_be_missing(a.origin))):
                 removed += 1
@@ -225,8 +235,45 @@ def index_articles(
         if not articles and not carried and not removed:
             raise IngestError("No articles to index.", help="Point rag index at a folder of article files.")
         return _build(index_dir, settings, list(articles), carried, old, rebuild, progress, embedder,
-                      BuildReport(index_dir=index_dir, removed=removed, kept=len(carried),
+                      BuildReport(index_dir=index_dir, removed=removed, kept=len(carried), moved=moved,
                                   protected=protected, problems=list(problems), notes=notes), t0)
+
+
+def _text_digest(a: Article) -> str:
+    return hashlib.sha1(f"{a.title}\n{a.text}".encode()).hexdigest()
+
+
+def remove_articles(names: Collection[str], index_dir: str | Path, settings: Settings) -> BuildReport:
+    """Take articles out of an index: each name is an article id or an origin (a file's path as
+    `rag ingest` shows it, which names every article read from that file). Nothing is re-embedded."""
+    from rag.settings import ChunkSettings
+
+    index_dir = real_index_path(Path(index_dir))
+    store = Store.open(index_dir)
+    try:
+        m = store.manifest
+        wanted = set(names)
+        found: set[str] = set()
+        ids = set()
+        for a, _ in store.articles():
+            hit = {a.id, a.origin, a.origin.rsplit("#", 1)[0]} & wanted
+            if hit:
+                ids.add(a.id)
+                found |= hit
+    finally:
+        store.close()
+    if not ids:
+        raise IngestError(f"None of {', '.join(sorted(wanted))} is in the index at {index_dir}.",
+                          help="Name articles by id (rag search --json shows article_id) or by origin.")
+    requested = str(m.extra.get("backend_requested", m.backend))
+    backend = requested if requested in ("onnx-int8", "onnx", "torch") else "auto"
+    same = settings.model_copy(update={  # the index's own model and chunking: nothing is re-embedded
+        "embedding": settings.embedding.model_copy(update={"model": m.model, "backend": backend}),
+        "chunking": ChunkSettings(**m.chunking)})
+    report = index_articles([], index_dir, same, remove=ids)
+    missing = sorted(wanted - found)
+    return replace(report, notes=[*report.notes, f"Not in the index: {', '.join(missing)}."] if missing
+                   else report.notes)
 
 
 def _previous(index_dir: Path, rebuild: bool) -> tuple[Store | None, list[tuple[Article, str]], list[str]]:
@@ -281,7 +328,7 @@ def _build(
     added = sum(1 for a in articles if a.id not in old_hashes)
     changed = len(articles) - len(unchanged) - added
     base = replace(base, added=added, changed=changed, unchanged=len(unchanged), full_reason=full_reason)
-    if old is not None and not added and not changed and not base.removed:
+    if old is not None and not added and not changed and not base.removed and not base.moved:
         kind = choose_kind(settings.index.kind, len(old), settings.index.hnsw_threshold)
         if kind == old.manifest.index_kind:
             return replace(base, passages=len(old), seconds=time.perf_counter() - t0, nothing_to_do=True)

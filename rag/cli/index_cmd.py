@@ -1,4 +1,10 @@
-"""`rag index PATH... [--index DIR] [--rebuild] [--backend B] [--kind K]`: build or update an index."""
+"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild]`: build or update an index, and
+`rag remove ID_OR_ORIGIN... --index DIR`: take articles out of one.
+
+Exit status: 0 when every PATH was read; 1 when a PATH is missing or unreadable (the rest is still
+indexed, and no article of the failed PATH is removed), or, with --strict, on any input problem
+(then nothing is written).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,19 @@ from rag.settings import DEFAULT_INDEX, SAMPLE_CORPUS, Settings
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("index", help="build or update a search index from article files")
+    p = subparsers.add_parser(
+        "index", help="build or update a search index from article files",
+        description="Adds new articles and updates changed ones; articles already in the index that are not "
+        "under these paths are kept unless --prune. Ends with one line: added, updated, unchanged, removed, "
+        "failed. Exits 1 when a PATH could not be read (the rest is indexed).")
     p.add_argument("paths", nargs="*", metavar="PATH", help=f"files or folders (default: {SAMPLE_CORPUS})")
     p.add_argument("--index", default=str(DEFAULT_INDEX), metavar="DIR",
                    help="index folder (default: %(default)s)")
+    p.add_argument("--prune", action="store_true",
+                   help="remove articles no longer found under these paths (never ones whose file "
+                        "or folder could not be read)")
+    p.add_argument("--strict", action="store_true",
+                   help="any problem in the input is an error: exit 1 and leave the index as it is")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of updating")
     p.add_argument("--backend", choices=["auto", "onnx-int8", "onnx", "torch"], help="embedding backend")
     p.add_argument("--model", help="sentence-transformers model name or local folder")
@@ -22,6 +37,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, help="texts per embedding batch")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
+
+    r = subparsers.add_parser("remove", help="remove articles from an index (by article id or file origin)",
+                              description="Removes the named articles; an origin (a file's path as shown "
+                              "by rag ingest) removes every article read from that file.")
+    r.add_argument("names", nargs="+", metavar="ID_OR_ORIGIN")
+    r.add_argument("--index", default=str(DEFAULT_INDEX), metavar="DIR",
+                   help="index folder (default: %(default)s)")
+    r.set_defaults(func=run_remove)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,8 +56,18 @@ def run(args: argparse.Namespace) -> int:
     )
     paths = args.paths or [str(SAMPLE_CORPUS)]
     progress = not args.quiet and sys.stderr.isatty()
-    report = build_index(paths, args.index, settings, rebuild=args.rebuild, progress=progress)
+    report = build_index(paths, args.index, settings, rebuild=args.rebuild, progress=progress,
+                         prune=args.prune, strict=args.strict)
     print(report.summary())
-    for problem in report.problems[1:6]:
-        print(f"  skipped {problem}", file=sys.stderr)
+    for problem in report.problems:  # every one, with its path: the summary only counts them
+        print(f"  {problem}", file=sys.stderr)
+    return 1 if report.failed_paths else 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from rag.indexer import remove_articles
+
+    report = remove_articles(args.names, args.index, Settings.from_env())
+    print(report.summary())
     return 0
+

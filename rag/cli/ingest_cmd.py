@@ -18,7 +18,7 @@ from rag.ingest import IngestReport, ingest
 from rag.settings import SAMPLE_CORPUS, Settings
 
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "url", "text")
-_SHOWN = 10  # problems listed one by one; the rest are counted by reason
+_SHOWN = 10  # above this many problems, a count by reason comes before the full list
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +27,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--articles", metavar="OUT.jsonl", help="write the normalised articles as JSON Lines")
     p.add_argument("--passages", metavar="OUT.jsonl", help="write the passages as JSON Lines")
     p.add_argument("--strict", action="store_true", help="any problem in the input is an error (exit 1)")
+    # exit status: 1 when nothing was ingested or a PATH could not be read; --strict: any problem
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if not report.articles:
         print("error: nothing was ingested; check the paths and the problems above.", file=sys.stderr)
         return 1
-    return 0
+    return 1 if report.failed_paths else 0  # a PATH that could not be read fails the run
 
 
 def summary(report: IngestReport, n_passages: int) -> str:
@@ -67,11 +68,13 @@ def summary(report: IngestReport, n_passages: int) -> str:
         lines.append(f"skipped:     {len(report.skipped)} file(s)")
         lines.extend(f"  {p}" for p in report.skipped[:_SHOWN])
     lines.append(f"problems:    {len(report.problems)}")
-    lines.extend(f"  {p}" for p in report.problems[:_SHOWN])
     if len(report.problems) > _SHOWN:
-        by_reason = Counter(_reason_kind(p.reason) for p in report.problems[_SHOWN:])
-        lines.append(f"  ... and {len(report.problems) - _SHOWN} more:")
-        lines.extend(f"    {n} x {reason}" for reason, n in by_reason.most_common())
+        by_reason = Counter(_reason_kind(p.reason) for p in report.problems)
+        lines.extend(f"  {n} x {reason}" for reason, n in by_reason.most_common(_SHOWN))
+        lines.append("  each one:")
+    lines.extend(f"  {p}" for p in report.problems)  # every one with its path, not just a count
+    if report.failed_paths:
+        lines.append(f"could not read: {', '.join(report.failed_paths)}")
     return "\n".join(lines)
 
 

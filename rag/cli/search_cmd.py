@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from rag.cli.options import add_retrieval_options
-from rag.errors import IndexNotFound, SettingsError
+from rag.errors import SettingsError
 from rag.settings import Settings
 from rag.types import Filters, SearchResult
 
@@ -100,8 +99,6 @@ def format_result(result: SearchResult) -> str:
 def run(args: argparse.Namespace) -> int:
     from rag.retrieval import Retriever
 
-    if not (Path(args.index) / "manifest.json").is_file():
-        raise IndexNotFound(f"There is no index at {args.index}.")
     retrieval: dict[str, Any] = {"mode": args.mode}
     if args.rerank:
         retrieval["reranker"] = args.rerank

@@ -40,7 +40,7 @@ class Retriever:
         self._allowed: dict[Filters, np.ndarray | None] = {}
         self._lock = threading.Lock()  # the UI searches from several threads
         if len(self.bm25) != len(store):
-            raise IndexNotFound(
+            raise IndexMismatch(
                 f"The BM25 index in {store.dir} holds {len(self.bm25)} passages, the store {len(store)}.",
                 help="Rebuild it with: rag index PATH --index DIR --rebuild.",
             )
