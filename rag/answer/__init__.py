@@ -8,15 +8,17 @@ streamed preview with `Answer.text` when it arrives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from rag.answer.citations import Draft, verify
 from rag.answer.extractive import extractive_answer
 from rag.answer.llm import llm_configured, stream_chat
+from rag.answer.local import LocalResult, local_answer, local_unavailable
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
+from rag.local_model import LocalModelUnavailable
 from rag.settings import Settings
 from rag.types import Answer, Filters, Hit, SearchResult
 
@@ -43,17 +45,28 @@ def stream_answer(
     mode: str | None = None,
     k: int | None = None,
     use_llm: bool | None = None,
+    answerer: str | None = None,
 ) -> Iterator[str | Answer]:
-    """Yield answer text deltas as they are produced, then the complete `Answer`."""
+    """Yield answer text deltas as they are produced, then the complete `Answer`.
+
+    `answerer` ("extractive", "local", "llm") wins over `use_llm` (True: "llm", False: "extractive"),
+    which wins over settings.answer.answerer."""
     warnings: list[str] = []
-    want_llm = settings.answer.answerer == "llm" if use_llm is None else use_llm
+    choice = answerer or (settings.answer.answerer if use_llm is None else "llm" if use_llm else "extractive")
+    want_llm, want_local = choice == "llm", choice == "local"
+    local_fallback = "extractive (local model unavailable)"
+    if want_local and (reason := local_unavailable(settings.local)):
+        warnings.append(f"{reason}; answered with the extractive answerer")
+        want_local = False
     if want_llm and not llm_configured(settings.llm):
         warnings.append(
             "no LLM endpoint is configured (set RAG_LLM__BASE_URL and RAG_LLM__MODEL); answered offline"
         )
         want_llm = False
     query, failure = rewrite_query(question, history, settings.llm, want_llm)
-    answerer = "llm" if want_llm else "extractive"
+    answerer = "llm" if want_llm else "local" if want_local else "extractive"
+    if choice == "local" and not want_local:
+        answerer = local_fallback
     if failure is not None:
         # the endpoint just failed on the rewrite; asking it again would only double the wait
         warnings.append(f"LLM endpoint unreachable: {failure}; answered offline")
@@ -75,10 +88,20 @@ def stream_answer(
             answerer = "extractive (LLM fallback)"
             if parts:
                 yield BROKE_OFF
-    elif want_llm:
-        answerer = "extractive"  # nothing retrieved: the refusal needs no LLM
+    elif want_local and result.hits:
+        try:
+            for piece in local_answer(query, result.hits, embedder, settings.local):
+                if isinstance(piece, LocalResult):
+                    draft, context = piece.draft, piece.hits
+                else:
+                    yield piece
+        except LocalModelUnavailable as exc:  # nothing was streamed: it fails while loading
+            warnings.append(f"{str(exc.args[0]).rstrip('.')}; answered with the extractive answerer")
+            answerer = local_fallback
+    elif want_llm or want_local:
+        answerer = "extractive"  # nothing retrieved: the refusal needs no model
     if draft is None:
-        for item in extractive_answer(query, result.hits, embedder, settings.answer):
+        for item in extractive_answer(query, result.hits, embedder, settings.answer, article_text(retriever)):
             if isinstance(item, Draft):
                 draft = item
             else:
@@ -89,6 +112,15 @@ def stream_answer(
         query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
         hits=context,
     )
+
+
+def article_text(retriever: RetrieverLike) -> Callable[[str], str | None]:
+    """article id -> its whole text (None when the store cannot say), for checks beyond the passage."""
+    def text(article_id: str) -> str | None:
+        article = getattr(retriever.store, "article", lambda _id: None)(article_id)
+        return getattr(article, "text", None)
+
+    return text
 
 
 def answer_question(

@@ -19,11 +19,15 @@ def register(subparsers: Any) -> None:
         "ask",
         help="answer a question with cited passages",
         description="Answer from the indexed articles; every sentence cites an exact span. Offline by "
-        "default; --llm uses the OpenAI-compatible endpoint in RAG_LLM__BASE_URL / RAG_LLM__MODEL.",
+        "default: extractive quotes, or --answerer local for a written answer from the local model; "
+        "--answerer llm (or --llm) uses the OpenAI-compatible endpoint in RAG_LLM__BASE_URL, RAG_LLM__MODEL.",
     )
     p.add_argument("question")
     add_retrieval_options(p, None, "passages to retrieve (default from settings: 8)")
-    p.add_argument("--llm", action="store_true", help="answer with the configured LLM (falls back offline)")
+    p.add_argument("--answerer", choices=["extractive", "local", "llm"], default=None,
+                   help="who writes the answer (default from settings: RAG_ANSWER__ANSWERER); local and llm "
+                   "fall back to extractive with a warning when unavailable")
+    p.add_argument("--llm", action="store_true", help="the same as --answerer llm")
     p.add_argument("--json", action="store_true", help="print the Answer object as JSON")
     p.set_defaults(func=run)
 
@@ -80,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     since, until = date_range(args.since, args.until)
     filters = Filters(since=since, until=until)
     use_llm = True if args.llm else None
+    if args.answerer:
+        settings.answer.answerer = args.answerer
     if args.json:
         answer = answer_question(args.question, retriever, settings, filters=filters, mode=args.mode,
                                  k=args.k, use_llm=use_llm)

@@ -1,0 +1,174 @@
+"""Local answer stage: a small instruct model in-process (llama.cpp), grammar-bound, every sentence checked.
+
+No server and no network: `llama_cpp.Llama` loads the verified GGUF (rag.local_model) once
+per process and per settings, with one thread per core. Generation holds a lock (a llama.cpp context
+is not thread-safe; the UI's other sessions wait their turn). llama.cpp reuses the KV cache for the
+prompt prefix shared with the previous call, and the prompt starts with the fixed system message, so
+that part is read once per process (`warm` reads it ahead of the first question).
+
+The reply is constrained by the grammar of rag.answer.local_prompt (every sentence ends with a
+marker, or the whole reply is the refusal), streamed as it is made, then held to the LLM standard:
+`citations.verify` maps each marker to a checked span and marks an unsupported sentence.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+
+from rag.answer.citations import Draft, citation_at, verify
+from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
+from rag.answer.support import Embedder, best_span
+from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
+from rag.settings import LocalSettings
+from rag.types import Citation, Hit
+
+# What the reader sees when the model finds no answer in its passages; the closest ones follow.
+NOT_COVERED = "The corpus does not appear to cover this question"
+REFUSAL_SOURCES = 3
+
+_models: dict[tuple[Any, ...], LocalModel] = {}
+_failures: dict[tuple[Any, ...], LocalModelUnavailable] = {}
+_load_lock = threading.Lock()
+
+
+def threads(settings: LocalSettings) -> int:
+    return settings.threads or len(os.sched_getaffinity(0))
+
+
+def runtime_missing() -> str | None:
+    """Why llama-cpp-python cannot be used here (None when it imports)."""
+    try:
+        import llama_cpp  # noqa: F401
+    except Exception as exc:  # ImportError, or OSError from a shared library built for another CPU
+        return f"the local model runtime (llama-cpp-python) is not installed ({type(exc).__name__})"
+    return None
+
+
+def local_unavailable(settings: LocalSettings) -> str | None:
+    """One plain sentence on why the local answerer cannot run, or None. Cheap: nothing is hashed."""
+    key = _key(settings)
+    if key in _failures:
+        return str(_failures[key].args[0]).rstrip(".")
+    return runtime_missing() or weights_present(QWEN_1_5B, settings.model_path)
+
+
+def _key(settings: LocalSettings) -> tuple[Any, ...]:
+    return (settings.model_path, settings.sha256, threads(settings), settings.n_ctx)
+
+
+class LocalModel:
+    """A loaded llama.cpp model that streams grammar-bound chat replies, one at a time."""
+
+    def __init__(self, settings: LocalSettings) -> None:
+        reason = runtime_missing()
+        if reason:
+            raise LocalModelUnavailable(f"{reason}.")
+        from llama_cpp import Llama
+
+        path = model_file(QWEN_1_5B, settings.model_path, settings.sha256)
+        n = threads(settings)
+        self.name = path.name
+        self.llm = Llama(model_path=str(path), n_ctx=settings.n_ctx, n_threads=n, n_threads_batch=n,
+                         n_batch=512, seed=0, verbose=False)
+        self.lock = threading.Lock()
+        self.warmed = False
+
+    def stream(self, messages: Sequence[dict[str, str]], grammar: str, max_tokens: int) -> Iterator[str]:
+        from llama_cpp import LlamaGrammar
+
+        rules = LlamaGrammar.from_string(grammar, verbose=False)
+        with self.lock:
+            chunks = self.llm.create_chat_completion(
+                messages=cast(Any, list(messages)), grammar=rules, max_tokens=max_tokens, temperature=0.0,
+                stream=True,
+            )
+            for chunk in cast(Iterator[dict[str, Any]], chunks):
+                delta = chunk["choices"][0]["delta"].get("content")
+                if delta:
+                    yield str(delta)
+
+    def warm(self) -> None:
+        """Read the fixed system message into the KV cache, so the first question pays only its own part."""
+        if self.warmed:
+            return
+        for _ in self.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hi"}],
+                             f'root ::= "{REFUSAL}"', 1):
+            pass
+        self.warmed = True
+
+
+def load(settings: LocalSettings, warm: bool = False) -> LocalModel:
+    """The process's model for these settings, loaded on first use; a failure is remembered, so a
+    missing or corrupted file is reported once per process rather than re-hashed on every question."""
+    key = _key(settings)
+    with _load_lock:
+        if key in _failures:
+            raise _failures[key]
+        if key not in _models:
+            try:
+                _models[key] = LocalModel(settings)
+            except LocalModelUnavailable as exc:
+                _failures[key] = exc
+                raise
+            except Exception as exc:  # llama.cpp refusing the file, say
+                _failures[key] = LocalModelUnavailable(f"the local model failed to load ({exc}).")
+                raise _failures[key] from exc
+        model = _models[key]
+    if warm:
+        model.warm()
+    return model
+
+
+def _refusal(query: str, hits: Sequence[Hit], embedder: Embedder) -> Draft:
+    """The model found no answer: say so, citing the sentence of each given passage closest to the
+    question, so the reader can judge for themselves."""
+    citations: list[Citation] = []
+    cache: dict[str, np.ndarray] = {}
+    for hit in hits[:REFUSAL_SOURCES]:
+        span = best_span(query, hit.passage, embedder, cache)
+        if span is not None:
+            citations.append(citation_at(len(citations) + 1, hit.passage, span.start, span.end))
+    markers = [f"[{c.number}]" for c in citations]
+    if not markers:
+        return Draft(f"{NOT_COVERED}.", [], grounded=False)
+    listed = markers[0] if len(markers) == 1 else ", ".join(markers[:-1]) + " and " + markers[-1]
+    return Draft(f"{NOT_COVERED}; the closest passages are {listed}.", citations, grounded=False)
+
+
+def complete_sentences(text: str) -> str:
+    """The reply up to its last finished sentence (a reply cut off by max_tokens ends mid-sentence).
+
+    >>> complete_sentences("Troops arrive [1]. Ships le")
+    'Troops arrive [1].'
+    """
+    end = text.rfind("].")
+    return text[: end + 2] if end >= 0 else text
+
+
+@dataclass(frozen=True)
+class LocalResult:
+    draft: Draft
+    hits: list[Hit]  # the passages the model was given
+
+
+def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder,
+                 settings: LocalSettings) -> Iterator[str | LocalResult]:
+    """Yield the model's words as they come, then the checked result. Raises LocalModelUnavailable
+    before yielding anything when the model cannot be loaded."""
+    model = load(settings)
+    prompt: LocalPrompt = build_local_prompt(query, hits, settings.passages, settings.passage_tokens)
+    parts: list[str] = []
+    for delta in model.stream(prompt.messages, prompt.grammar, settings.max_tokens):
+        parts.append(delta)
+        yield delta
+    reply = "".join(parts).strip()
+    if not reply or reply == REFUSAL:
+        yield LocalResult(_refusal(query, prompt.hits, embedder), prompt.hits)
+        return
+    yield LocalResult(verify(complete_sentences(reply), prompt.hits, embedder), prompt.hits)
