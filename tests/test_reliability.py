@@ -403,3 +403,30 @@ def test_disk_full_leaves_no_temporary_folder_and_says_so(
     monkeypatch.undo()
     assert indexer.build_index([corpus], index, hash_settings).added == 1
     assert np.isfinite(Store.open(index, hash_settings).vectors()).all()
+
+
+# --- 10. legacy encodings of short Western and Central European texts ----------------------------
+
+LEGACY = [
+    ("French", "latin-1", "La crème brûlée du café où l'été déçoit à peine"),
+    ("French", "cp1252", "Les élèves reçoivent « œuvres » — déjà à Noël"),
+    ("German", "latin-1", "Größere Übungen für schöne Mädchen auf der Straße"),
+    ("German", "cp1252", "Die Bürger wählten „früh“ im März"),
+    ("Spanish", "latin-1", "¿Qué año? El niño comió piña en la canción"),
+    ("Spanish", "cp1252", "¡Señor! La organización está en España"),
+    ("Polish", "cp1250", "Zażółć gęślą jaźń; Łódź i Kraków w środę"),
+    ("Polish", "iso-8859-2", "Żółw idzie przez łąkę, a ćma śpi w źródle"),
+    ("Czech", "cp1250", "Příliš žluťoučký kůň úpěl ďábelské ódy"),
+    ("Czech", "iso-8859-2", "Česká republika: řeka Vltava teče přes město"),
+    ("Czech", "cp1250", "Vláda schválila nový zákon o daních v pondělí"),
+]
+
+
+@pytest.mark.parametrize(("language", "encoding", "text"), LEGACY,
+                         ids=[f"{lang}-{enc}-{i}" for i, (lang, enc, _) in enumerate(LEGACY)])
+def test_short_legacy_texts_decode_exactly(tmp_path: Path, language: str, encoding: str, text: str) -> None:
+    path = tmp_path / "article.txt"
+    path.write_bytes(f"{text[:20]}\n\n{text}.\n".encode(encoding))
+    result = load_file(path)
+    assert result.articles[0].text == f"{text}." , language  # before: "crčme", "ą" for "à" (cp1257)
+    assert "not valid UTF-8" in result.problems[0].reason
