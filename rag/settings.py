@@ -71,10 +71,9 @@ class RetrievalSettings(_Group):
 class AnswerSettings(_Group):
     answerer: Literal["extractive", "local", "llm"] = "extractive"
     max_sentences: int = Field(4, ge=1, le=20)
-    # Refusal threshold on question->sentence support (rag.answer.support). eval/calibrate_refusal.py:
-    # answerable questions score >= 0.29 (p10 0.45-0.65), off-topic ones <= 0.32 (p90 0.16-0.25);
-    # 0.35 answers 98% and refuses 100% (eval/results/refusal_calibration.md).
-    min_support: float = Field(0.35, ge=0.0, le=1.0)
+    # Refusal threshold on the best sentence's probability of answering (rag.answer.answerhood). None:
+    # the threshold calibrated with the model on the BBC QA dev split (eval/fit_answerhood.py).
+    min_support: float | None = Field(None, ge=0.0, le=1.0)
     context_tokens: int = Field(3000, ge=256)
 
 

@@ -1,75 +1,118 @@
 """Extractive answer stage (offline, the default): verbatim passage sentences, each with its citation.
 
-Because every answer sentence is a quote, its span is exact by construction; the only judgement is
-which sentences to quote. Candidates are scored by `support_scores` against the question, picked
-MMR-style (high support, not redundant with what is already picked), and below the calibrated
-`AnswerSettings.min_support` the answerer refuses instead of quoting something merely nearby.
+Because every answer sentence is a quote, its span is exact by construction; the judgement is which
+sentences to quote, and whether any of them answers at all. `rag.answer.answerhood` gives each
+candidate sentence a probability of answering the question (fitted on the BBC QA dev split). Below the
+calibrated threshold the answerer refuses and shows the closest passages instead. Otherwise:
+
+- a factoid question (who / when / how many ...) gets the short answer first, an exact span of the
+  best sentence with its own citation, then that sentence; a second sentence only when another
+  article gives a different, nearly as likely answer;
+- a list, comparison, "over time" or open question gets up to `max_sentences` quotes, not redundant,
+  for a comparison covering each thing compared, for "over time" ordered by article date;
+- every quote is led by its article's headline, so whose plan or which story it is stays clear, and
+  a quote that opens with "he", "it", "but" ... carries the sentence before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from rag.answer.answerhood import _ANAPHORIC, _name_share, features, load_model
 from rag.answer.citations import Draft, citation_at
-from rag.answer.support import Embedder, Sentence, hit_sentences, shortlist, support_scores
+from rag.answer.question import QuestionFrame, candidates
+from rag.answer.support import Embedder, Sentence, content_terms, hit_sentences
+from rag.chunking import sentence_spans
 from rag.settings import AnswerSettings
 from rag.types import Citation, Hit
 
 REFUSAL = "The corpus does not appear to cover this question"
 NO_HITS = "No passages matched the question and filters, so there is nothing to answer from."
-# A picked sentence must score at least this share of the best one: a short answer of the strongest
-# quotes beats padding it with weakly related ones.
-RELATIVE_CUT = 0.75
+MAX_CANDIDATES = 64  # sentences embedded per answer (~0.2 s on two shared cores)
 # Cosine above which two sentences say the same thing (wire copies, repeated leads).
 REDUNDANT_COS = 0.85
-MMR_LAMBDA = 0.7
+# A further quote of a list / open answer must be at least this share of the best one's probability.
+RELATIVE_CUT = 0.5
+# A factoid's second sentence (a different answer from another article) must be this close to the best.
+SECOND_OPINION = 0.8
 REFUSAL_SOURCES = 3
 
 
-def select(scores: np.ndarray, vecs: np.ndarray, max_sentences: int, min_support: float) -> list[int]:
-    """Indices of the sentences to quote, best first; empty when the best is below `min_support`.
+def select(probs: np.ndarray, vecs: np.ndarray, limit: int, floor: float,
+           must_cover: Sequence[set[int]] = ()) -> list[int]:
+    """Indices to quote, best first: probability at least `floor`, none redundant with an earlier
+    pick; when `must_cover` is given (for each name compared, the sentences naming it), a sentence
+    covering a name not yet covered goes before a likelier one that covers nothing new.
 
     >>> select(np.array([0.9, 0.89, 0.2]), np.array([[1.0, 0], [1.0, 0], [0, 1.0]]), 3, 0.3)
     [0]
     """
-    if len(scores) == 0 or float(scores.max()) < min_support:
-        return []
-    floor = max(min_support, RELATIVE_CUT * float(scores.max()))
+    order = [int(i) for i in np.argsort(-probs) if probs[i] >= floor]
     picked: list[int] = []
-    candidates = [i for i in np.argsort(-scores) if scores[i] >= floor]
-    while candidates and len(picked) < max_sentences:
-        def mmr(i: int) -> float:
-            overlap = max((float(vecs[i] @ vecs[j]) for j in picked), default=0.0)
-            return MMR_LAMBDA * float(scores[i]) - (1 - MMR_LAMBDA) * overlap
-
-        best = max(candidates, key=mmr)
-        candidates.remove(best)
+    uncovered = [set(c) for c in must_cover if c]
+    while order and len(picked) < limit:
+        best = next((i for i in order if any(i in c for c in uncovered)), order[0])
+        order.remove(best)
         if any(float(vecs[best] @ vecs[j]) >= REDUNDANT_COS for j in picked):
             continue
-        picked.append(int(best))
+        picked.append(best)
+        uncovered = [c for c in uncovered if best not in c]
     return picked
 
 
-def order(sentences: Sequence[Sentence], picked: Sequence[int]) -> list[int]:
-    """Articles by their best picked sentence; inside an article, the article's own order, so quotes
-    from one story read the way the story does."""
-    rank_of_article: dict[str, int] = {}
-    for i in picked:  # picked is best-first
-        rank_of_article.setdefault(sentences[i].passage.article_id, len(rank_of_article))
-    return sorted(picked, key=lambda i: (rank_of_article[sentences[i].passage.article_id],
-                                         sentences[i].start))
+def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[int, int] | None:
+    """The article span of the expected answer inside `sentence` (the candidate nearest the question's
+    words), or None when the question wants no short answer or the sentence holds no candidate."""
+    if frame.shape != "factoid":
+        return None
+    known = tuple(frame.names) + frame.years + tuple(content_terms(query)) + tuple(query.lower().split())
+    spans = candidates(sentence.text, frame.expects, known, sentence.passage.text)
+    if not spans:
+        return None
+    terms = set(content_terms(query))
+    words = sentence.text.lower()
+
+    def distance(span: tuple[int, int]) -> int:
+        a, b = span
+        positions = [i for t in terms for i in (words.find(t),) if i >= 0]
+        return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
+
+    a, b = min(spans, key=distance)
+    return sentence.start + a, sentence.start + b
 
 
-def compose(sentences: Sequence[Sentence], chosen: Sequence[int]) -> tuple[list[str], list[Citation]]:
-    """One text piece per quoted sentence ("quote [n]") and its citation, numbered in reading order."""
+def quote_span(sentence: Sentence) -> tuple[int, int]:
+    """The sentence, or the sentence and the one before it when it opens with a word that points
+    back ("He said...", "But the deal...") and that sentence is in the same paragraph of the passage."""
+    p = sentence.passage
+    if not _ANAPHORIC.match(sentence.text):
+        return sentence.start, sentence.end
+    before = [p.start + a for a, b in sentence_spans(p.text) if p.start + b <= sentence.start]
+    if before and "\n" not in p.text[before[-1] - p.start : sentence.start - p.start]:
+        return before[-1], sentence.end
+    return sentence.start, sentence.end
+
+
+def compose(sentences: Sequence[Sentence], chosen: Sequence[int], lead: tuple[int, int] | None = None,
+            dated: bool = False) -> tuple[list[str], list[Citation]]:
+    """Text pieces and their citations: the short answer (`lead`, an article span of the first chosen
+    sentence) first, then one "Headline: quote [n]" per chosen sentence."""
     pieces: list[str] = []
     citations: list[Citation] = []
-    for n, i in enumerate(chosen, start=1):
+    if lead is not None and chosen:
+        s = sentences[chosen[0]]
+        citations.append(citation_at(1, s.passage, *lead))
+        pieces.append(f"{citations[0].quote} [1]")
+    for i in chosen:
         s = sentences[i]
-        citations.append(citation_at(n, s.passage, s.start, s.end))
-        pieces.append(f"{s.text} [{n}]")
+        start, end = quote_span(s)
+        c = citation_at(len(citations) + 1, s.passage, start, end)
+        citations.append(c)
+        head = f"{s.passage.date[:10]}, " if dated and s.passage.date else ""
+        title = f"{head}{s.passage.title}: " if s.passage.title else head
+        pieces.append(f"{title}{' '.join(c.quote.split())} [{c.number}]")
     return pieces, citations
 
 
@@ -86,26 +129,78 @@ def refusal(sentences: Sequence[Sentence], scores: np.ndarray) -> tuple[str, lis
             break
     if not closest:
         return NO_HITS, []
-    _, citations = compose(sentences, closest)
+    citations = [citation_at(n, sentences[i].passage, sentences[i].start, sentences[i].end)
+                 for n, i in enumerate(closest, start=1)]
     markers = [f"[{c.number}]" for c in citations]
     listed = markers[0] if len(markers) == 1 else ", ".join(markers[:-1]) + " and " + markers[-1]
     return f"{REFUSAL}; the closest passages are {listed}.", citations
 
 
+def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], probs: np.ndarray,
+           vecs: np.ndarray, limit: int, threshold: float) -> list[int]:
+    """The sentences to quote, in the order to show them (empty: refuse)."""
+    if len(probs) == 0 or float(probs.max()) < threshold:
+        return []
+    best = int(np.argmax(probs))
+    if frame.shape == "factoid":
+        picked = [best]
+        first = short_answer(sentences[best], frame, query)
+        for i in select(probs, vecs, 3, max(threshold, SECOND_OPINION * float(probs[best]))):
+            s = sentences[i]
+            other = short_answer(s, frame, query)
+            if i != best and s.passage.article_id != sentences[best].passage.article_id and other and first \
+                    and s.text[other[0] - s.start: other[1] - s.start].lower() \
+                    != sentences[best].text[first[0] - sentences[best].start: first[1] - sentences[best].start].lower():
+                picked.append(i)
+                break
+        return picked
+    cover = []
+    if frame.shape == "compare":
+        cover = [{i for i, s in enumerate(sentences) if _name_share((name,), s.text.lower()) > 0}
+                 for name in frame.names]
+    picked = select(probs, vecs, limit, max(threshold, RELATIVE_CUT * float(probs[best])), cover)
+    if frame.shape == "over_time":
+        return sorted(picked, key=lambda i: (sentences[i].passage.date or "", sentences[i].passage.article_id,
+                                              sentences[i].start))
+    rank_of_article: dict[str, int] = {}
+    for i in picked:  # best first: articles by their best quote, inside one the story's own order
+        rank_of_article.setdefault(sentences[i].passage.article_id, len(rank_of_article))
+    return sorted(picked, key=lambda i: (rank_of_article[sentences[i].passage.article_id], sentences[i].start))
+
+
 def extractive_answer(
-    query: str, hits: Sequence[Hit], embedder: Embedder, settings: AnswerSettings
+    query: str, hits: Sequence[Hit], embedder: Embedder, settings: AnswerSettings,
+    article_text: Callable[[str], str | None] | None = None,
 ) -> Iterator[str | Draft]:
-    """Yield the answer sentence by sentence (as text deltas), then the finished `Draft`."""
-    sentences = shortlist(query, hit_sentences(hits))
-    scores, vecs = support_scores(query, [s.text for s in sentences], embedder)
-    picked = select(scores, vecs, settings.max_sentences, settings.min_support)
-    if not picked:
-        text, citations = refusal(sentences, scores)
-        yield text
-        best = float(scores.max()) if len(scores) else 0.0
-        yield Draft(text, citations, grounded=False, support=best)
+    """Yield the answer piece by piece (as text deltas), then the finished `Draft`.
+
+    `article_text(article_id)` gives the whole article, so a year or name the question asks about can
+    be checked beyond the retrieved passage; without it only the passages are checked.
+    """
+    sentences = hit_sentences(hits)[:MAX_CANDIDATES]
+    if not sentences:
+        yield NO_HITS
+        yield Draft(NO_HITS, [], grounded=False)
         return
-    pieces, citations = compose(sentences, order(sentences, picked))
+    vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
+    qvec, vecs = vecs[0], vecs[1:]
+    frame, rows = features(query, sentences, vecs, qvec, hits, article_text or (lambda _id: None))
+    model = load_model()
+    probs = model.probability(rows)
+    threshold = settings.min_support if settings.min_support is not None else model.threshold
+    chosen = choose(query, frame, sentences, probs, vecs, settings.max_sentences, threshold)
+    if not chosen:
+        text, citations = refusal(sentences, probs)
+        yield text
+        yield Draft(text, citations, grounded=False, support=float(probs.max()))
+        return
+    lead = short_answer(sentences[chosen[0]], frame, query)
+    dated = frame.shape == "over_time"
+    pieces, citations = compose(sentences, chosen, lead, dated)
+    warnings = []
+    if dated and not any(sentences[i].passage.date for i in chosen):
+        warnings.append("the archive has no dates, so these quotes are in order of relevance, not of time")
+    text = "\n\n".join(pieces)
     for k, piece in enumerate(pieces):
-        yield piece if k == 0 else " " + piece
-    yield Draft(" ".join(pieces), citations, grounded=True, support=float(scores[picked[0]]))
+        yield piece if k == 0 else "\n\n" + piece
+    yield Draft(text, citations, grounded=True, warnings=warnings, support=float(probs[chosen[0]]))

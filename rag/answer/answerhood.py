@@ -1,0 +1,193 @@
+"""Answerhood: how likely a retrieved sentence is to answer the question, not just to be about it.
+
+Each candidate sentence gets a feature row (embedding and lexical match, whether it holds a candidate
+of the expected answer type that the question does not already contain, whether the question's years
+and names hold in the sentence, its passage, headline and article, its position and retrieval rank),
+and a logistic regression fitted on the dev split of the BBC QA set (eval/fit_answerhood.py) turns
+the row into a probability. The answerer quotes the most probable sentences and refuses when even the
+best is unlikely: a sentence on the right topic that lacks the asked year, name or kind of answer
+scores low, which is what lets a near-miss question be refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.question import YEAR, QuestionFrame, analyse, candidates
+from rag.answer.support import Sentence, content_terms, lexical_coverage
+from rag.retrieval.bm25 import tokenize
+from rag.types import Hit
+
+MODEL_FILE = Path(__file__).with_name("answerhood.json")
+
+FEATURES = (
+    "cos", "cos_gap", "lex", "lex_gap", "lex_context", "lex_passage",
+    "names_sentence", "names_passage", "names_title", "names_missing_article", "has_names",
+    "has_year", "year_sentence", "year_article", "year_conflict", "year_sentence_conflict",
+    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_count",
+    "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names",
+    "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
+)
+_ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|their|the (?:firm|company|"
+                        r"group|move|deal|bank|club|side|team|film|band|star|player|move|plan|report|"
+                        r"minister|government|party)|but|however|also|and|so|meanwhile)\b", re.I)
+_SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|stated|announced|"
+                   r"proposed|promised|pledged|called for|accused)\b|[\"“]", re.I)
+_TYPED = ("person", "date", "number", "money", "place", "name")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The question's frame, its candidate sentences and their feature rows (one per sentence)."""
+
+    frame: QuestionFrame
+    sentences: list[Sentence]
+    features: np.ndarray  # (n, len(FEATURES)) float32
+    vectors: np.ndarray  # (n, dim) unit vectors of the sentences
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic regression over standardised features: p = sigmoid(((x - mean) / scale) @ coef + bias)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    bias: float
+    threshold: float  # below this best probability the answerer refuses (calibrated on dev)
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        if len(features) == 0:
+            return np.zeros(0, dtype=np.float32)
+        z = ((features - self.mean) / self.scale) @ self.coef + self.bias
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+
+    def to_json(self) -> dict[str, object]:
+        return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "bias": self.bias, "threshold": self.threshold}
+
+
+@cache
+def load_model(path: Path = MODEL_FILE) -> Model:
+    """The fitted model; a file whose feature list differs from the code's is refused (refit it)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("features") != list(FEATURES):
+        raise ValueError(f"{path} was fitted on other features; run eval/fit_answerhood.py again.")
+    return Model(np.array(data["mean"], dtype=np.float32), np.array(data["scale"], dtype=np.float32),
+                 np.array(data["coef"], dtype=np.float32), float(data["bias"]), float(data["threshold"]))
+
+
+def _has(text_lower: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text_lower) is not None
+
+
+def _name_share(names: Sequence[str], text_lower: str) -> float:
+    """Share of the question's names found in the text; a multi-word name counts when its last word
+    (a surname, "United") is there, as articles shorten names after the first mention."""
+    if not names:
+        return 0.0
+    found = 0.0
+    for name in names:
+        if _has(text_lower, name):
+            found += 1
+        elif " " in name and _has(text_lower, name.split()[-1]):
+            found += 0.75
+    return found / len(names)
+
+
+def _years_in(text: str) -> set[str]:
+    return set(YEAR.findall(text))
+
+
+def _near(sentence: str, spans: Sequence[tuple[int, int]], terms: Sequence[str]) -> float:
+    """1 / (1 + words between the nearest candidate and a question term in the sentence)."""
+    if not spans or not terms:
+        return 0.0
+    words = [(m.start(), tokenize(m.group(0))) for m in re.finditer(r"\w+", sentence)]
+    hits = [i for i, (_, stems) in enumerate(words) if stems and stems[0] in terms]
+    if not hits:
+        return 0.0
+    best = math.inf
+    for a, b in spans:
+        idx = [i for i, (pos, _) in enumerate(words) if a <= pos < b] or [0]
+        best = min(best, *(abs(i - j) for i in (idx[0], idx[-1]) for j in hits))
+    return 1.0 / (1.0 + best)
+
+
+def features(
+    query: str,
+    sentences: Sequence[Sentence],
+    vectors: np.ndarray,
+    qvec: np.ndarray,
+    hits: Sequence[Hit],
+    article_text: Callable[[str], str | None],
+) -> tuple[QuestionFrame, np.ndarray]:
+    """The question's frame and one feature row per sentence (columns as in FEATURES)."""
+    frame = analyse(query)
+    terms = content_terms(query)
+    known = tuple(frame.names) + frame.years + tuple(terms) + tuple(w.lower() for w in re.findall(r"\w+", query))
+    n = len(sentences)
+    out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    if n == 0:
+        return frame, out
+    cos = np.clip(vectors @ qvec, 0.0, 1.0)
+    lex = np.array([lexical_coverage(terms, s.text) for s in sentences], dtype=np.float32)
+    fused = np.array([hits[s.hit_index].score for s in sentences], dtype=np.float32)
+    articles: dict[str, tuple[str, str]] = {}  # id -> (lower-cased text, years in text/title/date)
+    typed = frame.expects in _TYPED
+    for i, s in enumerate(sentences):
+        p = s.passage
+        if p.article_id not in articles:
+            body = article_text(p.article_id) or p.text
+            articles[p.article_id] = (f"{p.title}\n{body}".lower(), " ".join(
+                _years_in(body) | _years_in(p.title or "") | ({p.date[:4]} if p.date else set())))
+        art_lower, art_years = articles[p.article_id]
+        before = p.text[: s.start - p.start]
+        previous = before.rstrip().rsplit("\n", 1)[-1][-300:]
+        context = f"{p.title} {previous} {s.text}"
+        s_lower, p_lower = s.text.lower(), f"{p.title}\n{p.text}".lower()
+        spans = candidates(s.text, frame.expects, known, p.text) if typed else []
+        stems = set(tokenize(s.text))
+        s_years = _years_in(s.text)
+        row = {
+            "cos": cos[i], "cos_gap": cos[i] - cos.max(), "lex": lex[i], "lex_gap": lex[i] - lex.max(),
+            "lex_context": lexical_coverage(terms, context), "lex_passage": lexical_coverage(terms, p_lower),
+            "names_sentence": _name_share(frame.names, s_lower),
+            "names_passage": _name_share(frame.names, p_lower),
+            "names_title": _name_share(frame.names, (p.title or "").lower()),
+            "names_missing_article": (1.0 - _name_share(frame.names, art_lower)) if frame.names else 0.0,
+            "has_names": float(bool(frame.names)),
+            "has_year": float(bool(frame.years)),
+            "year_sentence": float(any(y in s_years for y in frame.years)),
+            "year_article": float(any(y in art_years.split() for y in frame.years)),
+            "year_conflict": float(bool(frame.years) and bool(art_years)
+                                   and not any(y in art_years.split() for y in frame.years)),
+            "year_sentence_conflict": float(bool(frame.years) and bool(s_years)
+                                            and not any(y in s_years for y in frame.years)),
+            "typed_candidate": float(typed and bool(spans)),
+            "typed_no_candidate": float(typed and not spans),
+            "candidate_near": _near(s.text, spans, terms),
+            "candidate_count": math.log1p(len(spans)),
+            "person_full_name": float(frame.expects == "person" and any(
+                " " in s.text[a:b].strip() for a, b in spans)),
+            "novelty": len(stems - set(terms)) / max(len(stems), 1),
+            "candidate_x_lex": float(bool(spans)) * lexical_coverage(terms, context),
+            "candidate_x_names": float(bool(spans)) * _name_share(frame.names, p_lower),
+            "open_said": float(not typed and bool(_SAID.search(s.text))),
+            "lead": float(s.start == p.start and p.id.endswith(":0")),
+            "first_in_passage": float(s.start == p.start),
+            "rank_recip": 1.0 / (1 + s.hit_index),
+            "fused_gap": fused[i] - fused.max(),
+            "log_len": math.log(max(len(s.text), 10)) / 6.0,
+            "anaphoric": float(bool(_ANAPHORIC.match(s.text))),
+        }
+        out[i] = [row[name] for name in FEATURES]
+    return frame, out

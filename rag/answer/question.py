@@ -1,0 +1,207 @@
+"""Question analysis: what kind of answer a question wants and which constraints an answer must meet.
+
+Pure functions on the question text. The extractive answerer uses the frame to tell a sentence that
+answers ("Jamie Foxx picked up best actor") from one that is merely about the topic ("Foxx is
+nominated for best actor"): the expected answer type must be present as a candidate the question does
+not already contain, and the question's years and names must hold in the sentence or its article.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+from rag.retrieval.bm25 import tokenize
+from rag.retrieval.timequery import _MONTH_RE
+
+# answer types; "open" is a why/how/what-did-X-say question with no single short answer
+TYPES = ("person", "date", "number", "money", "place", "name", "open")
+
+_MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|sell|sold|spend|spent|raise|raised|earn|"
+                r"earned|profit|profits|revenue|revenues|sales|deal|fee|fine|fined|bid|offer|value|valued|"
+                r"budget|salary|tax|debt|owe|owed|loss|losses|invest|invested|charge|bill|compensation")
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t) for p, t in (
+    (r"^\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", "person"),
+    (r"\bwhose\b", "person"),
+    (r"\bwhen\b|\bwhat (?:year|date|day|month|time of year)\b|\bwhich (?:year|date|day|month)\b|"
+     r"\bhow long ago\b", "date"),
+    (rf"\bhow much\b.*\b(?:{_MONEY_WORDS})\b|\bhow much (?:money|cash)\b|\bat what price\b|"
+     rf"\bwhat (?:was|is|were|are) the (?:price|cost|value|fee|fine|bid|offer|deal|salary|budget)\b|"
+     rf"\bfor how much\b", "money"),
+    (r"\bhow (?:many|much|long|far|big|large|old|fast|high|tall|often)\b|\bwhat (?:percentage|proportion|share|"
+     r"number|rate|score|figure|total|time|margin|age)\b|\bby how\b|\bwhat was the (?:final )?score\b", "number"),
+    (r"\bwhere\b|\bwhich (?:country|city|town|venue|stadium|nation|region|capital|state|island|county)\b|"
+     r"\bwhat (?:country|city|town|venue|stadium|nation|region)\b", "place"),
+    (r"\b(?:which|what) (?:company|firm|team|club|band|group|film|movie|book|album|song|show|programme|"
+     r"party|organisation|organization|bank|airline|carrier|network|channel|brand|game|console|player|"
+     r"singer|actor|actress|director|minister|chancellor|manager|coach|chief|boss|star|newspaper|award|"
+     r"prize|title|name|court|agency|body|union|operator|retailer|country's|newcomer)\b|\bwhat is the name\b|"
+     r"\bwhat was the name\b|\bwho\b", "name"),
+))
+_LIST = re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:companies|firms|teams|clubs|countries|players|films|"
+                   r"awards|people|bands|products|libraries|parties|games|ministers|candidates|nations|"
+                   r"categories|prizes|things|measures|proposals|reasons|changes|plans)\b|\blist\b|"
+                   r"\bwho (?:are|were) the\b|\bname (?:the|all)\b", re.I)
+_COMPARE = re.compile(r"\bcompare[sd]?\b|\bcomparison\b|\bvs\.?\b|\bversus\b|\bagainst\b.*\?$|"
+                      r"\b(?:more|less|fewer|better|worse|bigger|smaller|higher|lower) than\b|"
+                      r"\bdifference between\b", re.I)
+_OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (?:develop|unfold|evolve|"
+                        r"progress|change)|\bwhat happened (?:with|to|in)\b|\bhistory of\b|\bsaga\b|"
+                        r"\bstep by step\b|\bsequence of events\b", re.I)
+YEAR = re.compile(r"(?<![\d.,£$€])\b(19[5-9]\d|20[0-4]\d)\b(?![\d.,]\d)")
+_QUOTED = re.compile(r"[\"“‘']([^\"“”‘’']{3,60})[\"”’']")
+# capitalised runs; the first word of the question is skipped unless it is clearly a name
+_CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
+_NOT_NAMES = frozenset(str.split(
+    """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
+    Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
+    Tell Name List Compare Give Show Please If After Before During Since Until Between Over"""
+))
+
+
+@dataclass(frozen=True)
+class QuestionFrame:
+    """What the question asks for: its shape, expected answer type and hard constraints."""
+
+    shape: str  # "factoid" | "list" | "compare" | "over_time" | "open"
+    expects: str  # one of TYPES
+    years: tuple[str, ...]  # years named in the question ("2005")
+    names: tuple[str, ...]  # capitalised names and quoted phrases, lower-cased ("australian open")
+
+
+def analyse(question: str) -> QuestionFrame:
+    """The frame of a question.
+
+    >>> f = analyse("Who won the men's singles title at the 2005 Australian Open?")
+    >>> f.shape, f.expects, f.years, f.names
+    ('factoid', 'person', ('2005',), ('australian open',))
+    >>> analyse("How much did Glazer offer for Manchester United?").expects
+    'money'
+    >>> analyse("What did Labour propose on maternity pay?").expects
+    'open'
+    """
+    q = question.strip()
+    expects = next((t for rx, t in _RULES if rx.search(q)), "open")
+    if _OVER_TIME.search(q):
+        shape = "over_time"
+    elif _COMPARE.search(q):
+        shape = "compare"
+    elif _LIST.search(q):
+        shape = "list"
+    elif expects == "open":
+        shape = "open"
+    else:
+        shape = "factoid"
+    years = tuple(dict.fromkeys(YEAR.findall(q)))
+    return QuestionFrame(shape, expects, years, names_in(q))
+
+
+def names_in(text: str) -> tuple[str, ...]:
+    """Capitalised names and quoted phrases of a text, lower-cased, without leading question words.
+
+    >>> names_in("How much did Malcolm Glazer bid for Man Utd in 2005?")
+    ('malcolm glazer', 'man utd')
+    """
+    out: list[str] = [m.group(1).lower() for m in _QUOTED.finditer(text)]
+    for m in _CAP_RUN.finditer(text):
+        words = m.group(0).split()
+        while words and (words[0] in _NOT_NAMES or words[0].lower() in ("of", "the", "and", "&")
+                         or YEAR.fullmatch(words[0])):
+            words = words[1:]
+        while words and words[-1].lower() in ("of", "the", "and", "&", "de", "van", "von"):
+            words = words[:-1]
+        if not words or (len(words) == 1 and (YEAR.fullmatch(words[0]) or words[0][0].isdigit())):
+            continue
+        name = " ".join(words).strip(".,'").lower()
+        name = re.sub(r"'s$", "", name)
+        if len(name) > 1:
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+# --- answer candidates in a sentence -------------------------------------------------------------
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+                 r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+                 r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+                 r"dozen|dozens|half|third|quarter|double|twice|treble|triple")
+NUMBER = re.compile(rf"\d[\d,.]*\s*(?:%|per ?cent|bn|m|k|million|billion|trillion)?\b|\b(?:{_NUMBER_WORDS})\b",
+                    re.I)
+MONEY = re.compile(r"[£$€¥]\s?\d[\d,.]*\s*(?:bn|m|k|million|billion|trillion)?\b|"
+                   r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:dollars|pounds|euros|yen|roubles|"
+                   r"rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?", re.I)
+DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}})?|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b|"
+                  r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
+                  r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|"
+                  r"year)|this (?:week|month|year)|\d{1,2}(?:st|nd|rd|th) century)\b", re.I)
+_SENT_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s+)?\b[A-Z][\w'’.&-]*"
+                        r"(?:\s+(?:de|van|von|da|del|di|bin|al|of|the|and|&)?\s*[A-Z][\w'’.&-]*)*")
+
+
+def candidates(sentence: str, expects: str, known: tuple[str, ...], context: str = "") -> list[tuple[int, int]]:
+    """Spans of `sentence` that could be the answer of type `expects` and are not already in the
+    question (`known`: lower-cased names, years and words of the question). A capitalised word that
+    opens the sentence counts as a name only when `context` (its passage) capitalises it mid-sentence.
+
+    >>> s = "Jamie Foxx picked up best actor for playing soul star Ray Charles in Ray."
+    >>> [s[a:b] for a, b in candidates(s, "person", ("oscar",))]
+    ['Jamie Foxx', 'Ray Charles', 'Ray']
+    >>> t = "Rosneft bought it in a deal worth $9.4bn (£5bn)."
+    >>> [t[a:b] for a, b in candidates(t, "money", ())]
+    ['$9.4bn', '£5bn']
+    """
+    if expects == "money":
+        found = [m.span() for m in MONEY.finditer(sentence)]
+        if not found:  # "25.4bn" without its currency; a bare number is rarely a price
+            found = [m.span() for m in NUMBER.finditer(sentence) if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
+    elif expects == "number":
+        found = [m.span() for m in MONEY.finditer(sentence)] + [
+            m.span() for m in NUMBER.finditer(sentence)
+            if not re.match(r"-year-old|-years-old| years? old", sentence[m.end():m.end() + 10])
+            or any(k in ("old", "age", "aged") for k in known)]
+    elif expects == "date":
+        found = [m.span() for m in DATE.finditer(sentence)
+                 if "year" not in known or YEAR.search(m.group(0))]  # "what year": a year, not "Monday"
+    elif expects in ("person", "place", "name"):
+        found = []
+        for m in _SENT_NAME.finditer(sentence):
+            a, b = m.span()
+            while b > a and sentence[b - 1] in ".'’":
+                b -= 1
+            text = sentence[a:b]
+            if text.endswith(("'s", "’s")):
+                b -= 2
+                text = sentence[a:b]
+            if not sentence[:a].strip() and " " not in text and not re.search(
+                    rf"[^.!?\s]\s+{re.escape(text)}\b", context):
+                continue  # a capitalised first word that its passage never capitalises mid-sentence
+            if expects == "person" and text.split()[0] in ("The", "A", "An"):
+                continue
+            if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
+                continue
+            found.append((a, b))
+    else:
+        return []
+    known_stems = set(tokenize(" ".join(known)))
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(set(found)):
+        text = sentence[a:b].strip().rstrip(".,").lower()
+        stems = [w for w in tokenize(text) if w not in _TITLES]
+        if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
+            continue
+        if expects in ("person", "name") and stems[-1] in known_stems:
+            continue  # "Sir Edward Heath" when the question names Heath: not a new name
+        if out and a < out[-1][1]:  # overlapping matches: keep the longer
+            if b - a > out[-1][1] - out[-1][0]:
+                out[-1] = (a, b)
+            continue
+        out.append((a, b))
+    return out
+
+
+_TITLES = frozenset("mr mrs ms dr sir lord ladi prof teenag the of and a s".split())
+_CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
+# "Russian company", "Japanese carmaker": a nationality before a noun, not a name
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+[a-z]")
+_NOT_NAMES_LOWER = frozenset(w.lower() for w in _NOT_NAMES) | {"he", "she", "they", "we", "but", "however", "i", "i'm", "i’m"}
