@@ -30,6 +30,12 @@ MODES = ("bm25", "dense", "hybrid")
 BM25_FOLDER = "bm25"
 
 
+def index_identity(folder: Path) -> tuple[int, int, int]:
+    """Device, inode and mtime of the index's manifest: every build writes a new manifest file."""
+    st = (Path(folder) / "manifest.json").stat()
+    return st.st_dev, st.st_ino, st.st_mtime_ns
+
+
 class Retriever:
     """BM25 + dense retrieval over one index folder. Everything heavy is loaded once, here."""
 
@@ -39,6 +45,7 @@ class Retriever:
         self.bm25 = bm25 if bm25 is not None else load_bm25(Path(store.dir) / BM25_FOLDER)
         self._allowed: dict[Filters, np.ndarray | None] = {}
         self._lock = threading.Lock()  # the UI searches from several threads
+        self.identity: tuple[int, int, int] | None = None  # of the manifest it was opened from
         if len(self.bm25) != len(store):
             raise IndexMismatch(
                 f"The BM25 index in {store.dir} holds {len(self.bm25)} passages, the store {len(store)}.",
@@ -52,6 +59,7 @@ class Retriever:
         if not (folder / "manifest.json").is_file():
             raise IndexNotFound(f"There is no index at {folder}.")
         for attempt in range(1, OPEN_TRIES + 1):
+            identity = index_identity(folder)  # before the open: a swap after it shows as a change
             store = Store.open(folder, settings)
             try:
                 store.manifest.verify_files(folder, (BM25_FOLDER + "/",))
@@ -71,10 +79,20 @@ class Retriever:
             raise IndexMismatch(f"The index at {folder} kept changing while it was being opened.",
                                 help="Open it again once the running index update has finished.")
         retriever = cls(store, settings, bm25)
+        retriever.identity = identity
         if retriever.settings.retrieval.mode != "bm25":
             _ = retriever.store.embedder  # load the model now, not on the first query
         retriever.store.row_meta()  # and the filter columns (~0.3 s at 100k rows), not on the first filter
         return retriever
+
+    def is_current(self) -> bool:
+        """False once an update has swapped another index into this one's folder (one stat call).
+        The server then opens the new one for the next question; this one keeps answering the
+        questions already running on it (its files stay readable until it is dropped)."""
+        try:
+            return self.identity is None or index_identity(Path(self.store.dir)) == self.identity
+        except OSError:  # the folder is mid-swap or gone: keep answering from this one
+            return True
 
     def search(
         self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None

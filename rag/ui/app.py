@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.errors import RagError
 from rag.settings import Settings
@@ -20,9 +21,10 @@ from rag.types import Answer
 from rag.ui import render
 from rag.ui.assets import CSS, JS, SCROLL_TO_CARD, SCROLL_TO_MARK
 from rag.ui.backend import Backend, IndexBackend
-from rag.ui.export import answer_text, write_export
+from rag.ui.export import KEEP_S, answer_text, write_export
 from rag.ui.feedback import save_feedback
-from rag.ui.session import Session, make_filters, turn_of_message
+from rag.ui.guard import Guard, throttled_login
+from rag.ui.session import Session, check_request, make_filters, turn_of_message
 
 # Answers run in worker threads (the store is thread-safe); the rest wait in Gradio's queue. On 2
 # cores the CPU is the limit: eval/load_ui.py (20 sessions x 2 turns) gave p95 6.2 / 7.2 / 6.5 s
@@ -81,7 +83,8 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
     answerers = [OFFLINE, LLM] if backend.llm_available else [OFFLINE]
     default_answerer = LLM if backend.llm_available and settings.answer.answerer == "llm" else OFFLINE
 
-    with gr.Blocks(title="News QA") as app:
+    # delete_cache: Gradio's own copies of the export files go after an hour, like ours
+    with gr.Blocks(title="News QA", delete_cache=(KEEP_S, KEEP_S)) as app:
         session = gr.State(Session())
         with gr.Sidebar(label="Filters", open=True, elem_id="sidebar"):
             gr.Markdown("### Filters")
@@ -136,7 +139,8 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
             q = (question or "").strip()
             if not q:
                 raise gr.Error("Type a question first.")
-            try:
+            try:  # bounds first: anything the browser or an API client sends is checked here
+                passages = check_request(q, history, sess, authors, sources, mode, passages)
                 filters = make_filters(since, until, authors, sources)
             except ValueError as exc:
                 raise gr.Error(str(exc)) from exc
@@ -162,7 +166,8 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
             messages[-1] = _msg("assistant", render.final_answer_html(final, turn))
             sess.answers.append(final)
             sess.selected, sess.cited = turn, None
-            download = gr.DownloadButton(value=str(write_export(sess.answers)), interactive=True)
+            sess.export = str(write_export(sess.answers, replaces=sess.export))
+            download = gr.DownloadButton(value=sess.export, interactive=True)
             # the question box was emptied at the start; what is in it now is the next question
             yield messages, sess, _panel(backend, sess), download, gr.skip()
 
@@ -232,11 +237,14 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     """What `Blocks.launch` needs besides the app: page assets (launch-time in Gradio 6), host, auth."""
     kw: dict[str, Any] = {"css": CSS, "js": JS, "server_name": settings.ui.host,
                           "server_port": settings.ui.port, "theme": gr.themes.Soft()}
+    # every route behind the login (when there is one) and request bodies capped: rag.ui.guard
+    kw["app_kwargs"] = {"middleware": [Middleware(Guard)]}
     if settings.ui.auth:
         user, sep, password = settings.ui.auth.partition(":")
         if not sep or not user or not password:
-            raise RagError("--auth must look like user:password.", help="For example: --auth alice:s3cret")
-        kw["auth"] = (user, password)
+            raise RagError("The login must look like user:password.",
+                           help="Put it in a file for --auth-file, or set RAG_UI__AUTH=alice:s3cret.")
+        kw["auth"] = throttled_login(user, password)
     return kw
 
 

@@ -6,7 +6,9 @@ retriever and answerer, while unit tests can hand it a fake with the same four m
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,8 @@ from typing import Any, Protocol
 
 from rag.settings import Settings
 from rag.types import Answer, Article, Filters
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,13 @@ class IndexBackend:
         self.retriever = Retriever.open(self.index_dir, settings)  # raises IndexNotFound / IndexMismatch
         self.llm_available = llm_configured(settings.llm)
         self._facets: Facets | None = None
+        self._reopen = threading.Lock()
 
     def stream(self, question: str, history: Sequence[tuple[str, str]], filters: Filters | None,
                mode: str | None, k: int | None, use_llm: bool) -> Iterator[str | Answer]:
         from rag.answer import stream_answer
 
-        return stream_answer(question, self.retriever, self.settings, history=tuple(history),
+        return stream_answer(question, self.current(), self.settings, history=tuple(history),
                              filters=filters, mode=mode, k=k, use_llm=use_llm)
 
     def article(self, article_id: str) -> Article | None:
@@ -92,3 +97,24 @@ class IndexBackend:
         if self._facets is None:
             self._facets = read_facets(self.index_dir / "passages.sqlite")
         return self._facets
+
+    def current(self) -> Any:
+        """The retriever for the next question: the index folder's present contents. After `rag index`
+        swaps the folder, the new index is opened here, between questions; answers already streaming
+        keep the retriever they started with. A new index that does not open (damaged, or swapped
+        again meanwhile) is logged and the previous one kept until the next question tries again."""
+        from rag.errors import RagError
+        from rag.retrieval import Retriever
+
+        seen = self.retriever
+        if seen.is_current():
+            return seen
+        with self._reopen:
+            if self.retriever is seen:
+                try:
+                    self.retriever = Retriever.open(self.index_dir, self.settings)
+                    self._facets = None
+                    log.info("reopened %s after an update", self.index_dir)
+                except RagError as exc:
+                    log.warning("the index at %s changed but could not be reopened: %s", self.index_dir, exc)
+        return self.retriever

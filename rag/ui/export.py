@@ -7,7 +7,9 @@ turn into a live link when the file is rendered elsewhere.
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -16,8 +18,12 @@ from pathlib import Path
 
 from rag.types import Answer, Citation
 
-EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-exports"  # Gradio serves files under the temp dir
-KEEP_S = 24 * 3600  # a file is written after every answer; older ones than this are removed
+# One file per chat (the previous one is deleted when the next answer rewrites it), in a folder only
+# this user can read (mkdtemp: mode 0700) under the temp dir, where Gradio serves files from; files
+# older than KEEP_S are swept, and the folder goes when the process ends. The old shared
+# /tmp/rag-exports kept every answer's export 24 h, readable by every local user.
+KEEP_S = 3600
+_private: Path | None = None
 _MD_LINK_CHARS = re.compile(r"([\[\]<>])")
 
 
@@ -70,9 +76,23 @@ def conversation_markdown(answers: Sequence[Answer], title: str = "Conversation"
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_export(answers: Sequence[Answer], folder: Path = EXPORT_DIR) -> Path:
-    """Write the conversation to a fresh file (one per export, so sessions never share one)."""
+def export_dir() -> Path:
+    """This process's private export folder, created on first use."""
+    global _private
+    if _private is None or not _private.is_dir():
+        _private = Path(tempfile.mkdtemp(prefix="rag-exports-"))
+        atexit.register(shutil.rmtree, _private, True)
+    return _private
+
+
+def write_export(answers: Sequence[Answer], folder: Path | None = None, replaces: str | Path | None = None
+                 ) -> Path:
+    """Write the conversation to a fresh file (one per export, so sessions never share one); the
+    chat's previous export, `replaces`, is deleted."""
+    folder = export_dir() if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
+    if replaces is not None and Path(replaces).parent == folder:
+        Path(replaces).unlink(missing_ok=True)
     cutoff = time.time() - KEEP_S
     for old in folder.glob("conversation-*.md"):
         try:

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from rag.types import Answer, Filters
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # store filters compare ISO prefixes
+
+# Bounds on what a request may carry (the browser, or any client of the API, sends all of it).
+# A 10 MB question kept a worker busy 63 s and took the server from 0.3 to 4.2 GB.
+MAX_QUESTION_CHARS = 2000  # ten times the longest question in eval/; a question, not an article
+MAX_TURNS = 50  # answers one chat keeps; then "Clear chat" starts a new one
+HISTORY_TURNS = 6  # earlier turns handed to follow-up rewriting
+MAX_FILTER_VALUES = 20  # authors or sources picked at once
+MAX_FILTER_CHARS = 200  # one author or source name
+MAX_K = 20  # the slider's maximum
+MODES = ("hybrid", "bm25", "dense")
 
 
 @dataclass
@@ -25,10 +35,12 @@ class Session:
     selected: int | None = None  # index into answers
     cited: int | None = None  # the citation number picked in the panel
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    export: str | None = None  # the chat's current export file; replaced (deleted) by the next one
 
     def history(self) -> list[tuple[str, str]]:
-        """(question, answer text) pairs, oldest first, for follow-up rewriting."""
-        return [(a.question, a.text) for a in self.answers]
+        """(question, answer text) pairs of the last HISTORY_TURNS turns, oldest first, for follow-up
+        rewriting: the rewrite needs the recent context, and its cost must not grow with the chat."""
+        return [(a.question, a.text) for a in self.answers[-HISTORY_TURNS:]]
 
     def current(self) -> Answer | None:
         if self.selected is None or not 0 <= self.selected < len(self.answers):
@@ -55,6 +67,41 @@ def _real_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_request(question: str, history: Sequence[object] | None, session: Session,
+                  authors: Sequence[str] | None, sources: Sequence[str] | None, mode: str | None,
+                  k: object) -> int:
+    """Refuse a request outside the bounds above (ValueError says which and how to fix it);
+    returns k as a whole number in 1..MAX_K.
+
+    >>> check_request("Who won?", [], Session(), ["Gaist"], [], "hybrid", 8.0)
+    8
+    >>> check_request("x" * 5000, [], Session(), [], [], "hybrid", 8)
+    Traceback (most recent call last):
+    ...
+    ValueError: The question is 5000 characters long; ask in at most 2000.
+    """
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"The question is {len(question)} characters long; "
+                         f"ask in at most {MAX_QUESTION_CHARS}.")
+    if len(session.answers) >= MAX_TURNS or len(history or ()) > 2 * MAX_TURNS:
+        raise ValueError(f"This chat has {MAX_TURNS} answers, the most one chat keeps; "
+                         "press Clear chat to start a new one.")
+    for name, values in (("authors", authors), ("sources", sources)):
+        values = list(values or ())
+        if len(values) > MAX_FILTER_VALUES or any(len(str(v)) > MAX_FILTER_CHARS for v in values):
+            raise ValueError(f"Too many or too long {name}: pick at most {MAX_FILTER_VALUES}, "
+                             f"each under {MAX_FILTER_CHARS} characters.")
+    if mode not in (None, *MODES):
+        raise ValueError(f"Unknown retrieval mode {str(mode)[:20]!r}: use one of {', '.join(MODES)}.")
+    try:
+        number = float(k)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 1 <= number <= MAX_K:  # also NaN
+        raise ValueError(f"Passages to read must be between 1 and {MAX_K}.")
+    return int(number)
 
 
 def make_filters(since: str | None, until: str | None, authors: Iterable[str] | None,
