@@ -13,6 +13,8 @@ marker, or the whole reply is the refusal), streamed as it is made, then held to
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -37,12 +39,25 @@ _failures: dict[tuple[Any, ...], LocalModelUnavailable] = {}
 _load_lock = threading.Lock()
 
 
+@atexit.register
+def _close_all() -> None:
+    # close while llama_cpp's module globals still exist (its __del__ at interpreter exit finds them gone)
+    for model in _models.values():
+        model.llm.close()
+    _models.clear()
+
+
 def threads(settings: LocalSettings) -> int:
     return settings.threads or len(os.sched_getaffinity(0))
 
 
 def runtime_missing() -> str | None:
     """Why llama-cpp-python cannot be used here (None when it imports)."""
+    # llama.cpp's OpenMP threads spin while they wait. On these shared 2-core machines, where another
+    # process always wants a core, spinning made a 16-token reply take 47 s instead of 2.2 s
+    # (eval/results/bench_local.md); passive waiting costs nothing measurable on an idle machine.
+    # libgomp reads this once, when llama_cpp's library loads it, so it is set before the first import.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp  # noqa: F401
     except Exception as exc:  # ImportError, or OSError from a shared library built for another CPU
@@ -78,12 +93,15 @@ class LocalModel:
                          n_batch=512, seed=0, verbose=False)
         self.lock = threading.Lock()
         self.warmed = False
+        self.last_perf: dict[str, int] = {}
 
     def stream(self, messages: Sequence[dict[str, str]], grammar: str, max_tokens: int) -> Iterator[str]:
+        import llama_cpp
         from llama_cpp import LlamaGrammar
 
         rules = LlamaGrammar.from_string(grammar, verbose=False)
         with self.lock:
+            llama_cpp.llama_perf_context_reset(self.llm.ctx)
             chunks = self.llm.create_chat_completion(
                 messages=cast(Any, list(messages)), grammar=rules, max_tokens=max_tokens, temperature=0.0,
                 stream=True,
@@ -92,6 +110,10 @@ class LocalModel:
                 delta = chunk["choices"][0]["delta"].get("content")
                 if delta:
                     yield str(delta)
+            perf = llama_cpp.llama_perf_context(self.llm.ctx)
+            # prompt tokens read this time (the cached prefix is not re-read), tokens written, and times
+            self.last_perf = {"prompt_tokens": perf.n_p_eval, "prompt_ms": round(perf.t_p_eval_ms),
+                              "generated_tokens": perf.n_eval, "generate_ms": round(perf.t_eval_ms)}
 
     def warm(self) -> None:
         """Read the fixed system message into the KV cache, so the first question pays only its own part."""
@@ -123,6 +145,19 @@ def load(settings: LocalSettings, warm: bool = False) -> LocalModel:
     if warm:
         model.warm()
     return model
+
+
+def last_perf(settings: LocalSettings) -> dict[str, int]:
+    """Token counts and times of the loaded model's last reply ({} before any), for the benchmarks."""
+    model = _models.get(_key(settings))
+    return dict(model.last_perf) if model else {}
+
+
+def prepare(settings: LocalSettings) -> None:
+    """Load and warm the model ahead of the first question (the UI runs this in a thread). A failure
+    is remembered by `load`; the first local question then reports it and falls back."""
+    with contextlib.suppress(LocalModelUnavailable):
+        load(settings, warm=True)
 
 
 def _refusal(query: str, hits: Sequence[Hit], embedder: Embedder) -> Draft:
@@ -171,4 +206,11 @@ def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder,
     if not reply or reply == REFUSAL:
         yield LocalResult(_refusal(query, prompt.hits, embedder), prompt.hits)
         return
-    yield LocalResult(verify(complete_sentences(reply), prompt.hits, embedder), prompt.hits)
+    draft = verify(complete_sentences(reply), prompt.hits, embedder)
+    if not draft.citations:
+        # not one sentence held up against its passage (a small model guessing when the passages are
+        # near misses): that is a refusal, and the warnings say what was thrown away
+        refusal = _refusal(query, prompt.hits, embedder)
+        dropped = [f"the local model's answer was dropped: {w}" for w in draft.warnings]
+        draft = Draft(refusal.text, refusal.citations, False, dropped)
+    yield LocalResult(draft, prompt.hits)

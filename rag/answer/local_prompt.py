@@ -91,8 +91,9 @@ def trim(text: str, question: str, max_tokens: int) -> tuple[int, int]:
 def grammar(n_passages: int, max_sentences: int = MAX_SENTENCES) -> str:
     """GBNF: the refusal, or sentences that each end with " [k]." for 1 <= k <= n_passages.
 
-    A sentence may not contain [, ], a newline or a stop followed by a space, so the model cannot end
-    a sentence without its marker ("3.5" and "U.S" still pass: the stop is followed by a letter or digit).
+    A sentence may not contain [, ], a newline, "!", "?" or a stop that is not followed by a letter or
+    digit, so the model cannot end a sentence without its marker ("3.5" and "U.S" still pass). Other
+    scripts are left out: a small model drifting into Chinese is cut off rather than shown.
     """
     if not 1 <= n_passages <= 9:
         raise ValueError("the grammar numbers 1 to 9 passages")
@@ -100,8 +101,11 @@ def grammar(n_passages: int, max_sentences: int = MAX_SENTENCES) -> str:
     return "\n".join([
         f'root ::= refusal | sentence {more}',
         f'refusal ::= "{REFUSAL}"',
-        'sentence ::= [A-Z0-9"\'(] char+ " " cite "."',
-        r'char ::= [^.!?\[\]\n<>] | [.!?] [^ \n\[\]<>]',
+        r'sentence ::= [A-Z0-9"\x27(\u00A3$\u20AC] char+ " " cite "."',
+        # printable ASCII but . ! ? [ ] < >, Latin letters, curly quotes, dashes, pound and euro signs;
+        # a "." only inside a word or number
+        r'char ::= [\x20\x22-\x2D\x2F-\x3B\x3D\x40-\x5A\x5C\x5E-\x7E\u00A0-\u024F\u2013\u2014\u2018\u2019'
+        r'\u201C\u201D\u20AC] | "." [0-9A-Za-z]',
         'cite ::= "[" key (", " key){0,2} "]"',
         f'key ::= [1-{n_passages}]',
     ])

@@ -32,7 +32,8 @@ class Backend(Protocol):
     llm_available: bool
 
     def stream(self, question: str, history: Sequence[tuple[str, str]], filters: Filters | None,
-               mode: str | None, k: int | None, use_llm: bool) -> Iterator[str | Answer]: ...
+               mode: str | None, k: int | None, use_llm: bool,
+               answerer: str | None = None) -> Iterator[str | Answer]: ...
 
     def article(self, article_id: str) -> Article | None: ...
 
@@ -71,21 +72,28 @@ class IndexBackend:
     def __init__(self, index_dir: str | Path, settings: Settings) -> None:
         # imported here so that `rag.ui.render` and friends stay importable without the ML stack
         from rag.answer.llm import llm_configured
+        from rag.answer.local import local_unavailable, prepare
         from rag.retrieval import Retriever
 
         self.index_dir = Path(index_dir)
         self.settings = settings
         self.retriever = Retriever.open(self.index_dir, settings)  # raises IndexNotFound / IndexMismatch
         self.llm_available = llm_configured(settings.llm)
+        # None when the local answerer can run, else why not (shown once, next to the answerer choice)
+        self.local_unavailable = local_unavailable(settings.local)
         self._facets: Facets | None = None
         self._reopen = threading.Lock()
+        if self.local_unavailable is None and settings.answer.answerer == "local":
+            # load the model and read its fixed prompt now, so the first question does not wait for it
+            threading.Thread(target=prepare, args=(settings.local,), daemon=True).start()
 
     def stream(self, question: str, history: Sequence[tuple[str, str]], filters: Filters | None,
-               mode: str | None, k: int | None, use_llm: bool) -> Iterator[str | Answer]:
+               mode: str | None, k: int | None, use_llm: bool,
+               answerer: str | None = None) -> Iterator[str | Answer]:
         from rag.answer import stream_answer
 
         return stream_answer(question, self.current(), self.settings, history=tuple(history),
-                             filters=filters, mode=mode, k=k, use_llm=use_llm)
+                             filters=filters, mode=mode, k=k, use_llm=use_llm, answerer=answerer)
 
     def article(self, article_id: str) -> Article | None:
         return self.retriever.store.article(article_id)

@@ -161,7 +161,21 @@ def final_answer_html(answer: Answer, turn: int) -> str:
     extra = [f'<div class="a-warning">{md_esc(w)}</div>' for w in answer.warnings]
     if not answer.grounded:
         extra.append('<div class="a-warning">Not grounded in the sources: treat with care.</div>')
+    extra.append(f'<div class="a-by">{md_esc(answered_by(answer.answerer))}</div>')
     return body + "".join(extra)
+
+
+def answered_by(answerer: str) -> str:
+    """Which answerer wrote the answer, in words (an answer that fell back says so in its warnings).
+
+    >>> answered_by("local")
+    'Written by the local model; each sentence checked against the passage it cites.'
+    """
+    if answerer == "local":
+        return "Written by the local model; each sentence checked against the passage it cites."
+    if answerer == "llm":
+        return "Written by the LLM endpoint; each sentence checked against the passage it cites."
+    return "Quoted from the sources (extractive answerer)."
 
 
 def meta_line(c: Citation | Article) -> str:
