@@ -17,6 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rag.errors import RagError
 from rag.settings import PROJECT_ROOT
@@ -168,14 +169,35 @@ def weights_present(spec: WeightsSpec = QWEN_1_5B, path: str | Path | None = Non
     return None
 
 
-def main() -> int:
-    """`python -m rag.local_model`: assemble and verify the weights (run by scripts/install.sh)."""
+def smoke_test(path: Path) -> str:
+    """Load the model and write a few tokens after a several-token prompt: what a runtime built with a
+    broken kernel for this CPU crashes on (a segfault, so scripts/install.sh runs this in its own
+    process and removes the runtime when it dies)."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(path), n_ctx=256, n_threads=len(os.sched_getaffinity(0)), verbose=False)
+    try:
+        out: Any = llm("The capital of France is", max_tokens=4, temperature=0.0)
+        return str(out["choices"][0]["text"])
+    finally:
+        llm.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m rag.local_model [--smoke]`: assemble and verify the weights, then (--smoke) check
+    that the runtime can run them. Run by scripts/install.sh."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
         path = model_file()
     except LocalModelUnavailable as exc:
         print(f"local model: {exc}")
         return 1
     print(f"local model: {path} ({QWEN_1_5B.name}, SHA-256 verified)")
+    if "--smoke" in args:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        print(f"local model: runtime check wrote {smoke_test(path)!r}")
     return 0
 
 
