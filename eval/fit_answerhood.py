@@ -22,11 +22,21 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer.answerhood import FEATURES, MODEL_FILE, Model, features  # noqa: E402
+from rag.answer import corpus_of  # noqa: E402
+from rag.answer.answerhood import (  # noqa: E402
+    FEATURES,
+    MODEL_FILE,
+    QUESTION_FEATURES,
+    Linear,
+    Model,
+    features,
+    question_features,
+)
 from rag.answer.extractive import MAX_CANDIDATES  # noqa: E402
 from rag.answer.rewrite import standalone_offline  # noqa: E402
 from rag.answer.support import hit_sentences  # noqa: E402
@@ -39,6 +49,7 @@ from rag.settings import Settings  # noqa: E402
 RESULTS = ROOT / "eval" / "results"
 MAX_FALSE_REFUSALS = 0.03
 L2 = 1.0
+RANK_L2 = 5.0
 FOLDS = 5
 
 
@@ -82,9 +93,7 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
     by_id = {it.id: it for it in items}
     embedder = retriever.store.embedder
 
-    def article_text(article_id: str) -> str | None:
-        article = retriever.store.article(article_id)
-        return article.text if article else None
+    corpus = corpus_of(retriever)
 
     groups = []
     for n, item in enumerate(items):
@@ -97,7 +106,7 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
             if not sentences:
                 continue
             vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
-            _, x = features(query, sentences, vecs[1:], vecs[0], hits, article_text)
+            _, x = features(query, sentences, vecs[1:], vecs[0], hits, corpus)
             y = np.array([item.answerable and answer_in(s.text, item.answers) for s in sentences], dtype=float)
             groups.append({"id": item.id, "kind": item.kind, "condition": name, "x": x, "y": y,
                            "answerable": item.answerable})
@@ -106,13 +115,29 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
     return groups
 
 
-def fit(groups: list[dict]) -> Model:
-    x = np.vstack([g["x"] for g in groups]).astype(np.float64)
-    y = np.concatenate([g["y"] for g in groups])
+def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    coef, bias = fit_logistic((x - mean) / scale, y)
-    return Model(mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), bias, 0.5)
+    return mean, scale
+
+
+def fit_ranker(groups: list[dict], l2: float = RANK_L2) -> Linear:
+    """Conditional logit: maximise, per question with an answer among its candidates, the softmax
+    share of the sentences that contain it (L-BFGS, L2 penalty)."""
+    mean, scale = standardise(np.vstack([g["x"] for g in groups]).astype(np.float64))
+    data = [((g["x"] - mean) / scale, g["y"] > 0) for g in groups if g["y"].any()]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * l2 * w @ w, l2 * w
+        for x, pos in data:
+            s = x @ w
+            e = np.exp(s - s.max())
+            total -= np.log(e[pos].sum() / e.sum())
+            grad = grad + (e / e.sum()) @ x - (e[pos] / e[pos].sum()) @ x[pos]
+        return total, grad
+
+    w = minimize(loss, np.zeros(len(mean)), jac=True, method="L-BFGS-B").x
+    return Linear(mean.astype(np.float32), scale.astype(np.float32), w.astype(np.float32), 0.0)
 
 
 def should_answer(g: dict) -> bool:
@@ -121,17 +146,34 @@ def should_answer(g: dict) -> bool:
     return bool(g["y"].any())
 
 
-def out_of_fold(groups: list[dict]) -> list[float]:
-    """Each group's best probability from a model fitted without its question."""
+def fit_answerable(groups: list[dict], scores: list[np.ndarray]) -> Linear:
+    x = np.vstack([question_features(g["x"], s) for g, s in zip(groups, scores, strict=True)]).astype(float)
+    y = np.array([should_answer(g) for g in groups], dtype=float)
+    mean, scale = standardise(x)
+    coef, bias = fit_logistic((x - mean) / scale, y)
+    return Linear(mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), bias)
+
+
+def out_of_fold(groups: list[dict]) -> tuple[list[np.ndarray], list[float]]:
+    """Each group's ranker scores and answer probability from models fitted without its question
+    (the answerability model itself trained on out-of-fold ranker scores, as it will meet them)."""
     ids = sorted({g["id"] for g in groups})
     fold_of = {qid: i % FOLDS for i, qid in enumerate(ids)}
-    best = [0.0] * len(groups)
+    scores: list[np.ndarray] = [np.zeros(0)] * len(groups)
     for f in range(FOLDS):
-        model = fit([g for g in groups if fold_of[g["id"]] != f])
+        ranker = fit_ranker([g for g in groups if fold_of[g["id"]] != f])
         for i, g in enumerate(groups):
             if fold_of[g["id"]] == f:
-                best[i] = float(model.probability(g["x"].astype(np.float32)).max())
-    return best
+                scores[i] = ranker.score(g["x"].astype(np.float32))
+    probs = [0.0] * len(groups)
+    for f in range(FOLDS):
+        train = [i for i, g in enumerate(groups) if fold_of[g["id"]] != f]
+        model = Model(Linear(np.zeros(1), np.ones(1), np.zeros(1)),
+                      fit_answerable([groups[i] for i in train], [scores[i] for i in train]), 0.5)
+        for i, g in enumerate(groups):
+            if fold_of[g["id"]] == f:
+                probs[i] = model.answer_probability(g["x"], scores[i])
+    return scores, probs
 
 
 def calibrate(groups: list[dict], best: list[float]) -> tuple[float, list[dict]]:
@@ -150,6 +192,14 @@ def calibrate(groups: list[dict], best: list[float]) -> tuple[float, list[dict]]
     return chosen_t, table
 
 
+def ranking_table(groups: list[dict], scores: list[np.ndarray]) -> dict[str, float]:
+    full = [(g, s) for g, s in zip(groups, scores, strict=True) if g["condition"] == "full" and g["answerable"]]
+    out = {f"top-{k} holds the answer": float(np.mean([g["y"][np.argsort(-s)[:k]].any() for g, s in full]))
+           for k in (1, 2, 3)}
+    out["any candidate holds it"] = float(np.mean([g["y"].any() for g, _ in full]))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index", type=Path, default=ROOT / "index" / "bbc")
@@ -161,9 +211,12 @@ def main() -> int:
     retriever = Retriever.open(args.index, settings)
     items = [it for it in load_qa(args.qa) if it.split == "dev"]
     groups = build_rows(items, retriever, settings.retrieval.k)
-    best = out_of_fold(groups)
+    scores, best = out_of_fold(groups)
     threshold, table = calibrate(groups, best)
-    model = replace(fit(groups), threshold=threshold)
+    ranks = ranking_table(groups, scores)
+    ranker = fit_ranker(groups)
+    final_scores = [ranker.score(g["x"]) for g in groups]
+    model = Model(ranker, fit_answerable(groups, final_scores), threshold)
     MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     n_rows = sum(len(g["y"]) for g in groups)
     n_pos = int(sum(g["y"].sum() for g in groups))
@@ -171,12 +224,19 @@ def main() -> int:
         "# Answerhood model: fitted on the BBC QA dev split", "",
         f"`eval/fit_answerhood.py`: {len(items)} dev questions, {len(groups)} candidate sets "
         f"(normal retrieval, and retrieval without the gold articles), {n_rows} sentences, {n_pos} positive "
-        "(contain an accepted answer). Logistic regression, L2 = 1, standardised features.", "",
-        "## Coefficients (per standard deviation)", "", "| feature | coefficient |", "|---|---|",
-        *(f"| {name} | {c:+.3f} |" for name, c in sorted(zip(FEATURES, model.coef, strict=True),
-                                                          key=lambda t: -abs(t[1]))),
-        f"| (intercept) | {model.bias:+.3f} |", "",
-        "## Refusal threshold (out-of-fold best probability, 5 folds by question)", "",
+        "(contain an accepted answer). Standardised features.", "",
+        "## Ranking the sentences (out of fold, answerable dev questions, normal retrieval)", "",
+        "| | share |", "|---|---|", *(f"| {k} | {v:.3f} |" for k, v in ranks.items()), "",
+        "## Sentence ranker: conditional logit, coefficients per standard deviation", "",
+        "| feature | coefficient |", "|---|---|",
+        *(f"| {name} | {c:+.3f} |" for name, c in sorted(zip(FEATURES, model.ranker.coef, strict=True),
+                                                          key=lambda t: -abs(t[1]))), "",
+        "## Answerability: logistic regression on the best sentence and its question", "",
+        "| feature | coefficient |", "|---|---|",
+        *(f"| {name} | {c:+.3f} |" for name, c in sorted(
+            zip(QUESTION_FEATURES, model.answerable.coef, strict=True), key=lambda t: -abs(t[1]))),
+        f"| (intercept) | {model.answerable.bias:+.3f} |", "",
+        "## Refusal threshold on the answer probability (out of fold, 5 folds by question)", "",
         "Share refused: answerable questions (false refusals), unanswerable ones (rejection), and "
         "answerable ones whose gold articles were removed and no other retrieved sentence states the "
         "answer (rejection of a near miss made from a real question).", "",
@@ -189,7 +249,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "answerhood_fit.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (RESULTS / "answerhood_fit.json").write_text(json.dumps(
-        {"model": model.to_json(), "calibration": table, "questions": len(items), "rows": n_rows,
+        {"model": model.to_json(), "calibration": table, "ranking": ranks, "questions": len(items), "rows": n_rows,
          "positives": n_pos}, indent=1) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0

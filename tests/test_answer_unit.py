@@ -72,9 +72,15 @@ def test_content_terms_drop_question_words_but_keep_names_and_numbers():
 def test_select_drops_redundant_and_weak_sentences():
     scores = np.array([0.9, 0.88, 0.8, 0.3])
     vecs = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
-    assert select(scores, vecs, max_sentences=4, min_support=0.35) == [0, 2]
-    assert select(scores, vecs, max_sentences=1, min_support=0.35) == [0]
-    assert select(scores, vecs, max_sentences=4, min_support=0.95) == []
+    assert select(scores, vecs, limit=4, floor=0.35) == [0, 2]
+    assert select(scores, vecs, limit=1, floor=0.35) == [0]
+    assert select(scores, vecs, limit=4, floor=0.95) == []
+
+
+def test_select_covers_each_compared_name_before_a_likelier_repeat():
+    scores = np.array([0.9, 0.8, 0.5])
+    vecs = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert select(scores, vecs, limit=2, floor=0.1, must_cover=[{0, 1}, {2}]) == [0, 2]
 
 
 def run_extractive(query, hits, **settings):
@@ -88,10 +94,19 @@ def run_extractive(query, hits, **settings):
 def test_extractive_quotes_sentences_with_exact_citations():
     draft = run_extractive(PREV, hits_for(NATO))
     assert draft.grounded
-    assert TARGET in draft.citations[0].quote
+    short, quote = draft.citations[0], draft.citations[1]
+    # the short answer first, an exact span inside the quoted sentence, then the sentence itself
+    assert short.quote == "1,000" and quote.start <= short.start < short.end <= quote.end
+    assert TARGET in quote.quote
+    assert draft.text.startswith("1,000 [1]")
     for c in draft.citations:
         assert NATO.text[c.start : c.end] == c.quote
         assert f"{c.quote} [{c.number}]" in draft.text
+
+
+def test_extractive_leads_each_quote_with_its_headline():
+    draft = run_extractive(PREV, hits_for(NATO))
+    assert f"{NATO.title}: " in draft.text
 
 
 def test_extractive_refuses_below_threshold_and_points_at_closest_passages():

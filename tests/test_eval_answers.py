@@ -24,7 +24,7 @@ class _Retriever:
 def test_citations_exact_is_na_without_citations(monkeypatch: pytest.MonkeyPatch) -> None:
     import rag.answer
 
-    def uncited(question: str, retriever: Any, settings: Settings) -> Answer:
+    def uncited(question: str, retriever: Any, settings: Settings, history: Any = ()) -> Answer:
         return Answer("Not covered.", [], False, question, question)
 
     monkeypatch.setattr(rag.answer, "answer_question", uncited)

@@ -51,8 +51,7 @@ def test_sample_qa_retrieval_and_citations(sample_index: Path, sample_settings: 
     assert hybrid.extra["answer Hits@3"] >= 0.9, "answer string in a top-3 passage for >= 90% of questions"
     assert hybrid.extra["passage Hits@3"] >= 0.9
     assert report.modes["bm25"].extra["answer Hits@3"] >= 0.8
-    if not report.answer:
-        pytest.skip("rag.answer.answer_question is not available: answer-level checks skipped")
+    assert report.answer, "the answer-level checks must run"
     assert report.answer["citations exact (quote == article slice)"] == 1.0
-    assert report.answer["cites a gold article"] >= 0.9
-    assert report.answer["a cited span contains gold"] >= 0.85  # measured 0.905 (19 of 21)
+    assert report.answer["cites a gold article, answerable"] >= 0.9
+    assert report.answer["cited accuracy, all answerable"] >= 0.85

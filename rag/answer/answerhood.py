@@ -29,11 +29,12 @@ from rag.types import Hit
 MODEL_FILE = Path(__file__).with_name("answerhood.json")
 
 FEATURES = (
-    "cos", "cos_gap", "lex", "lex_gap", "lex_context", "lex_passage",
+    "cos", "cos_gap", "lex", "lex_gap", "lex_context", "lex_passage", "idf_sentence", "idf_context",
     "names_sentence", "names_passage", "names_title", "names_missing_article", "has_names",
     "has_year", "year_sentence", "year_article", "year_conflict", "year_sentence_conflict",
     "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_count",
-    "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names",
+    "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
+    "candidate_in_title",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
 )
 _ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|their|the (?:firm|company|"
@@ -45,44 +46,100 @@ _TYPED = ("person", "date", "number", "money", "place", "name")
 
 
 @dataclass(frozen=True)
-class Candidates:
-    """The question's frame, its candidate sentences and their feature rows (one per sentence)."""
+class Corpus:
+    """What the answerer may look up beyond the retrieved passages: an article's whole text (to check a
+    year or name), and the inverse document frequency of stemmed terms (rare words weigh more)."""
 
-    frame: QuestionFrame
-    sentences: list[Sentence]
-    features: np.ndarray  # (n, len(FEATURES)) float32
-    vectors: np.ndarray  # (n, dim) unit vectors of the sentences
+    article_text: Callable[[str], str | None] = lambda _id: None
+    idf: Callable[[Sequence[str]], list[float]] = lambda terms: [1.0] * len(terms)
+
+
+# Question-level features for the answerability model: how the best sentence scored and what it lacks.
+QUESTION_FEATURES = (
+    "top_score", "margin", "top_share", "top_cos", "top_idf_context", "top_lex_context", "top_names_passage",
+    "top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict", "top_typed_no_candidate",
+    "top_candidate_support", "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
+    "has_names", "has_year", "typed",
+)
 
 
 @dataclass(frozen=True)
-class Model:
-    """Logistic regression over standardised features: p = sigmoid(((x - mean) / scale) @ coef + bias)."""
+class Linear:
+    """A linear score over standardised features: ((x - mean) / scale) @ coef + bias."""
 
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
-    bias: float
-    threshold: float  # below this best probability the answerer refuses (calibrated on dev)
+    bias: float = 0.0
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        if len(features) == 0:
+    def score(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
             return np.zeros(0, dtype=np.float32)
-        z = ((features - self.mean) / self.scale) @ self.coef + self.bias
-        return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        return (((x - self.mean) / self.scale) @ self.coef + self.bias).astype(np.float32)
 
     def to_json(self) -> dict[str, object]:
-        return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "bias": self.bias, "threshold": self.threshold}
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Linear:
+        return cls(*(np.array(d[k], dtype=np.float32) for k in ("mean", "scale", "coef")), float(d["bias"]))
+
+
+@dataclass(frozen=True)
+class Model:
+    """Two stages: `ranker` scores each sentence against the others of its question (a conditional
+    logit: softmax over the candidates), `answerable` is a logistic regression on QUESTION_FEATURES
+    giving the probability that the best sentence answers at all; below `threshold` the answerer refuses."""
+
+    ranker: Linear
+    answerable: Linear
+    threshold: float
+
+    def rank(self, rows: np.ndarray) -> np.ndarray:
+        return self.ranker.score(rows)
+
+    def answer_probability(self, rows: np.ndarray, scores: np.ndarray) -> float:
+        if len(rows) == 0:
+            return 0.0
+        z = float(self.answerable.score(question_features(rows, scores)[None, :])[0])
+        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"features": list(FEATURES), "question_features": list(QUESTION_FEATURES),
+                "ranker": self.ranker.to_json(), "answerable": self.answerable.to_json(),
+                "threshold": self.threshold}
+
+
+def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """One row of QUESTION_FEATURES from the sentences' feature rows and ranker scores."""
+    col = {name: rows[:, i] for i, name in enumerate(FEATURES)}
+    order = np.argsort(-scores)
+    top = int(order[0])
+    second = float(scores[order[1]]) if len(order) > 1 else float(scores[top]) - 5.0
+    shifted = np.exp(scores - scores.max())
+    values = {
+        "top_score": float(scores[top]), "margin": float(scores[top]) - second,
+        "top_share": float(shifted[top] / shifted.sum()),
+        **{f"top_{name}": float(col[name][top]) for name in (
+            "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
+            "year_sentence_conflict", "typed_no_candidate", "candidate_support")},
+        "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
+        "any_year_article": float(col["year_article"].max()),
+        "min_names_missing_article": float(col["names_missing_article"].min()),
+        "has_names": float(col["has_names"][top]), "has_year": float(col["has_year"][top]),
+        "typed": float(col["typed_candidate"][top] + col["typed_no_candidate"][top]),
+    }
+    return np.array([values[name] for name in QUESTION_FEATURES], dtype=np.float32)
 
 
 @cache
 def load_model(path: Path = MODEL_FILE) -> Model:
-    """The fitted model; a file whose feature list differs from the code's is refused (refit it)."""
+    """The fitted model; a file whose feature lists differ from the code's is refused (refit it)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("features") != list(FEATURES):
+    if data.get("features") != list(FEATURES) or data.get("question_features") != list(QUESTION_FEATURES):
         raise ValueError(f"{path} was fitted on other features; run eval/fit_answerhood.py again.")
-    return Model(np.array(data["mean"], dtype=np.float32), np.array(data["scale"], dtype=np.float32),
-                 np.array(data["coef"], dtype=np.float32), float(data["bias"]), float(data["threshold"]))
+    return Model(Linear.from_json(data["ranker"]), Linear.from_json(data["answerable"]), float(data["threshold"]))
 
 
 def _has(text_lower: str, phrase: str) -> bool:
@@ -128,11 +185,18 @@ def features(
     vectors: np.ndarray,
     qvec: np.ndarray,
     hits: Sequence[Hit],
-    article_text: Callable[[str], str | None],
+    corpus: Corpus,
 ) -> tuple[QuestionFrame, np.ndarray]:
     """The question's frame and one feature row per sentence (columns as in FEATURES)."""
     frame = analyse(query)
     terms = content_terms(query)
+    weights = dict(zip(terms, corpus.idf(terms), strict=True))
+
+    def weighted(text: str) -> float:
+        have = set(tokenize(text))
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
+
     known = tuple(frame.names) + frame.years + tuple(terms) + tuple(w.lower() for w in re.findall(r"\w+", query))
     n = len(sentences)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -143,10 +207,12 @@ def features(
     fused = np.array([hits[s.hit_index].score for s in sentences], dtype=np.float32)
     articles: dict[str, tuple[str, str]] = {}  # id -> (lower-cased text, years in text/title/date)
     typed = frame.expects in _TYPED
+    # Redundancy: the right answer tends to recur across the retrieved passages and headlines.
+    passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower() for s in sentences}.values())
     for i, s in enumerate(sentences):
         p = s.passage
         if p.article_id not in articles:
-            body = article_text(p.article_id) or p.text
+            body = corpus.article_text(p.article_id) or p.text
             articles[p.article_id] = (f"{p.title}\n{body}".lower(), " ".join(
                 _years_in(body) | _years_in(p.title or "") | ({p.date[:4]} if p.date else set())))
         art_lower, art_years = articles[p.article_id]
@@ -160,6 +226,7 @@ def features(
         row = {
             "cos": cos[i], "cos_gap": cos[i] - cos.max(), "lex": lex[i], "lex_gap": lex[i] - lex.max(),
             "lex_context": lexical_coverage(terms, context), "lex_passage": lexical_coverage(terms, p_lower),
+            "idf_sentence": weighted(s.text), "idf_context": weighted(context),
             "names_sentence": _name_share(frame.names, s_lower),
             "names_passage": _name_share(frame.names, p_lower),
             "names_title": _name_share(frame.names, (p.title or "").lower()),
@@ -181,6 +248,10 @@ def features(
             "novelty": len(stems - set(terms)) / max(len(stems), 1),
             "candidate_x_lex": float(bool(spans)) * lexical_coverage(terms, context),
             "candidate_x_names": float(bool(spans)) * _name_share(frame.names, p_lower),
+            "candidate_support": max((sum(_has(t, s.text[a:b].lower()) for t in passages_lower)
+                                      for a, b in spans), default=0) / len(passages_lower),
+            "candidate_in_title": float(any(_has((p.title or "").lower(), s.text[a:b].lower())
+                                            for a, b in spans)),
             "open_said": float(not typed and bool(_SAID.search(s.text))),
             "lead": float(s.start == p.start and p.id.endswith(":0")),
             "first_in_passage": float(s.start == p.start),

@@ -16,11 +16,11 @@ calibrated threshold the answerer refuses and shows the closest passages instead
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rag.answer.answerhood import _ANAPHORIC, _name_share, features, load_model
+from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, load_model
 from rag.answer.citations import Draft, citation_at
 from rag.answer.question import QuestionFrame, candidates
 from rag.answer.support import Embedder, Sentence, content_terms, hit_sentences
@@ -33,10 +33,10 @@ NO_HITS = "No passages matched the question and filters, so there is nothing to 
 MAX_CANDIDATES = 64  # sentences embedded per answer (~0.2 s on two shared cores)
 # Cosine above which two sentences say the same thing (wire copies, repeated leads).
 REDUNDANT_COS = 0.85
-# A further quote of a list / open answer must be at least this share of the best one's probability.
-RELATIVE_CUT = 0.5
-# A factoid's second sentence (a different answer from another article) must be this close to the best.
-SECOND_OPINION = 0.8
+# A further quote of a list / open answer must have at least this share of the best one's ranker weight.
+RELATIVE_CUT = 0.3
+# A factoid's second sentence (another answer, nearly as likely) must have this share of the best one's.
+SECOND_OPINION = 0.35
 REFUSAL_SOURCES = 3
 
 
@@ -136,29 +136,28 @@ def refusal(sentences: Sequence[Sentence], scores: np.ndarray) -> tuple[str, lis
     return f"{REFUSAL}; the closest passages are {listed}.", citations
 
 
-def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], probs: np.ndarray,
-           vecs: np.ndarray, limit: int, threshold: float) -> list[int]:
-    """The sentences to quote, in the order to show them (empty: refuse)."""
-    if len(probs) == 0 or float(probs.max()) < threshold:
-        return []
-    best = int(np.argmax(probs))
+def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scores: np.ndarray,
+           vecs: np.ndarray, limit: int) -> list[int]:
+    """The sentences to quote, in the order to show them. `scores` are the ranker's; a sentence's
+    share is its softmax weight among the candidates."""
+    share = np.exp(scores - scores.max())
+    share /= share.sum()
+    best = int(np.argmax(share))
     if frame.shape == "factoid":
         picked = [best]
         first = short_answer(sentences[best], frame, query)
-        for i in select(probs, vecs, 3, max(threshold, SECOND_OPINION * float(probs[best]))):
-            s = sentences[i]
-            other = short_answer(s, frame, query)
-            if i != best and s.passage.article_id != sentences[best].passage.article_id and other and first \
-                    and s.text[other[0] - s.start: other[1] - s.start].lower() \
-                    != sentences[best].text[first[0] - sentences[best].start: first[1] - sentences[best].start].lower():
-                picked.append(i)
+        for i in select(share, vecs, 3, SECOND_OPINION * float(share[best])):
+            other = short_answer(sentences[i], frame, query)
+            if i != best and (other is None or first is None or _span_text(sentences[i], other).lower()
+                              != _span_text(sentences[best], first).lower()):
+                picked.append(i)  # nearly as likely, and another answer: show both, best first
                 break
         return picked
     cover = []
     if frame.shape == "compare":
         cover = [{i for i, s in enumerate(sentences) if _name_share((name,), s.text.lower()) > 0}
                  for name in frame.names]
-    picked = select(probs, vecs, limit, max(threshold, RELATIVE_CUT * float(probs[best])), cover)
+    picked = select(share, vecs, limit, RELATIVE_CUT * float(share[best]), cover)
     if frame.shape == "over_time":
         return sorted(picked, key=lambda i: (sentences[i].passage.date or "", sentences[i].passage.article_id,
                                               sentences[i].start))
@@ -168,14 +167,32 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], prob
     return sorted(picked, key=lambda i: (rank_of_article[sentences[i].passage.article_id], sentences[i].start))
 
 
+def dated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus) -> bool:
+    """Whether the sentence's article is dated in another year than the question asks about (nor the
+    year after, when that year's results and verdicts are reported) and never names the asked year: a
+    2015 story does not answer a question about 2016, however alike the two are."""
+    date = sentence.passage.date
+    if not frame.years or not date or not date[:4].isdigit():
+        return False
+    year = int(date[:4])
+    if any(int(y) in (year, year - 1) for y in frame.years):
+        return False
+    text = corpus.article_text(sentence.passage.article_id) or sentence.passage.text
+    return not any(y in text or y in (sentence.passage.title or "") for y in frame.years)
+
+
+def _span_text(sentence: Sentence, span: tuple[int, int]) -> str:
+    return sentence.text[span[0] - sentence.start : span[1] - sentence.start]
+
+
 def extractive_answer(
     query: str, hits: Sequence[Hit], embedder: Embedder, settings: AnswerSettings,
-    article_text: Callable[[str], str | None] | None = None,
+    corpus: Corpus | None = None,
 ) -> Iterator[str | Draft]:
     """Yield the answer piece by piece (as text deltas), then the finished `Draft`.
 
-    `article_text(article_id)` gives the whole article, so a year or name the question asks about can
-    be checked beyond the retrieved passage; without it only the passages are checked.
+    `corpus` gives whole articles (so a year or name the question asks about is checked beyond the
+    retrieved passage) and term weights; without it only the passages are checked, all terms equal.
     """
     sentences = hit_sentences(hits)[:MAX_CANDIDATES]
     if not sentences:
@@ -184,16 +201,19 @@ def extractive_answer(
         return
     vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
     qvec, vecs = vecs[0], vecs[1:]
-    frame, rows = features(query, sentences, vecs, qvec, hits, article_text or (lambda _id: None))
+    frame, rows = features(query, sentences, vecs, qvec, hits, corpus or Corpus())
     model = load_model()
-    probs = model.probability(rows)
+    scores = model.rank(rows)
+    allowed = np.array([not dated_elsewhere(s, frame, corpus or Corpus()) for s in sentences])
+    p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
     threshold = settings.min_support if settings.min_support is not None else model.threshold
-    chosen = choose(query, frame, sentences, probs, vecs, settings.max_sentences, threshold)
-    if not chosen:
-        text, citations = refusal(sentences, probs)
+    if p_answer < threshold:
+        text, citations = refusal(sentences, scores)
         yield text
-        yield Draft(text, citations, grounded=False, support=float(probs.max()))
+        yield Draft(text, citations, grounded=False, support=p_answer)
         return
+    scores = np.where(allowed, scores, -np.inf)
+    chosen = choose(query, frame, sentences, scores, vecs, settings.max_sentences)
     lead = short_answer(sentences[chosen[0]], frame, query)
     dated = frame.shape == "over_time"
     pieces, citations = compose(sentences, chosen, lead, dated)
@@ -203,4 +223,4 @@ def extractive_answer(
     text = "\n\n".join(pieces)
     for k, piece in enumerate(pieces):
         yield piece if k == 0 else "\n\n" + piece
-    yield Draft(text, citations, grounded=True, warnings=warnings, support=float(probs[chosen[0]]))
+    yield Draft(text, citations, grounded=True, warnings=warnings, support=p_answer)

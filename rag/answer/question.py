@@ -28,7 +28,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t)
      r"\bhow long ago\b", "date"),
     (rf"\bhow much\b.*\b(?:{_MONEY_WORDS})\b|\bhow much (?:money|cash)\b|\bat what price\b|"
      rf"\bwhat (?:was|is|were|are) the (?:price|cost|value|fee|fine|bid|offer|deal|salary|budget)\b|"
-     rf"\bfor how much\b", "money"),
+     rf"\bfor how much\b|\bwhat (?:was|were|is|are)\b[^?]*\b(?:profits?|revenues?|turnover|earnings|"
+     rf"losses|debts?|prices?|costs?|fees?|fines?|salary|budget|valuation)\b", "money"),
     (r"\bhow (?:many|much|long|far|big|large|old|fast|high|tall|often)\b|\bwhat (?:percentage|proportion|share|"
      r"number|rate|score|figure|total|time|margin|age)\b|\bby how\b|\bwhat was the (?:final )?score\b", "number"),
     (r"\bwhere\b|\bwhich (?:country|city|town|venue|stadium|nation|region|capital|state|island|county)\b|"
@@ -37,7 +38,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t)
      r"party|organisation|organization|bank|airline|carrier|network|channel|brand|game|console|player|"
      r"singer|actor|actress|director|minister|chancellor|manager|coach|chief|boss|star|newspaper|award|"
      r"prize|title|name|court|agency|body|union|operator|retailer|country's|newcomer)\b|\bwhat is the name\b|"
-     r"\bwhat was the name\b|\bwho\b", "name"),
+     r"\bwhat was the name\b|\bwho\b|\bwhich\b", "name"),
 ))
 _LIST = re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:companies|firms|teams|clubs|countries|players|films|"
                    r"awards|people|bands|products|libraries|parties|games|ministers|candidates|nations|"
@@ -82,7 +83,9 @@ def analyse(question: str) -> QuestionFrame:
     'open'
     """
     q = question.strip()
-    expects = next((t for rx, t in _RULES if rx.search(q)), "open")
+    # the earliest question phrase decides: "How much did X pay when ..." wants money, not a date
+    found = [(m.start(), n, t) for n, (rx, t) in enumerate(_RULES) if (m := rx.search(q))]
+    expects = min(found)[2] if found else "open"
     if _OVER_TIME.search(q):
         shape = "over_time"
     elif _COMPARE.search(q):
@@ -181,12 +184,16 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...], context: str
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue
             found.append((a, b))
+        if expects == "name":  # titles of shows, songs, books: often in quotes, not always capitalised
+            found += [m.span(1) for m in _QUOTED.finditer(sentence)]
     else:
         return []
     known_stems = set(tokenize(" ".join(known)))
     out: list[tuple[int, int]] = []
     for a, b in sorted(set(found)):
-        text = sentence[a:b].strip().rstrip(".,").lower()
+        while b > a and sentence[b - 1] in " ,.;:":
+            b -= 1
+        text = sentence[a:b].lower()
         stems = [w for w in tokenize(text) if w not in _TITLES]
         if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue

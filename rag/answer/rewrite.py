@@ -55,11 +55,15 @@ def _topic(previous: str) -> str:
     return rest.strip() or previous.strip().rstrip("?.! ")
 
 
-def rewrite_offline(question: str, previous: str) -> str:
-    """Example:
+def rewrite_offline(question: str, previous: str, previous_answer: str = "") -> str:
+    r"""Example:
 
     >>> rewrite_offline("And Canada?", "How many soldiers will the US and Britain each contribute?")
     'How many soldiers will Canada each contribute?'
+    >>> rewrite_offline("Which seat does he hold?", "Which MP defected?", "Robert Jackson [1]\n\nquote [2]")
+    'Which seat does Robert Jackson hold?'
+    >>> rewrite_offline("And what did the opposition say?", "What did Labour propose on maternity pay?")
+    'And what did the opposition say? (Labour propose on maternity pay)'
     """
     q = question.strip()
     lead = _LEAD.match(q)
@@ -74,21 +78,51 @@ def rewrite_offline(question: str, previous: str) -> str:
             return previous[: run.start()] + fragment + previous[run.end():]
         # anything else ("And in 2021?") narrows the previous question
         return f"{previous.strip().rstrip('?.! ')} {fragment}?"
+    person = _PERSON_PRONOUN.search(q)
+    name = short_answer_of(previous_answer)
+    if person and name:
+        # "Which seat does he hold?" after "Which MP defected?" answered "Robert Jackson"
+        said = f"{name}'s" if person.group(0).lower() in ("his", "her") and _possessive(q, person) else name
+        return q[: person.start()] + said + q[person.end():]
     pronoun = _PRONOUN.search(q)
     if pronoun:
         topic = _AUX.sub("", _topic(previous))
         return q[: pronoun.end()] + f" ({topic})" + q[pronoun.end():]
+    if lead and lead.group(0).strip():
+        # "And what did the opposition say?": the same topic from another side
+        return f"{q} ({_AUX.sub('', _topic(previous))})"
     return q
+
+
+_PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her)\b", re.IGNORECASE)
+_SHORT_ANSWER = re.compile(r"^([^\n\[\]]{2,60}?)\s*\[\d+\]\s*(?:\n|$)")
+
+
+def short_answer_of(answer: str) -> str:
+    """The short answer an extractive answer opens with ("Robert Jackson [1]"), or ''."""
+    m = _SHORT_ANSWER.match(answer.strip())
+    return m.group(1).strip() if m and len(m.group(1).split()) <= 6 else ""
+
+
+def _possessive(question: str, match: re.Match[str]) -> bool:
+    """'her' before a noun ("her film") is possessive; 'her' at the end or before a verb is not."""
+    if match.group(0).lower() == "his":
+        return True
+    after = question[match.end():].split()
+    return bool(after) and after[0].lower() not in ("to", "in", "at", "on", "for", "with", "about", "?")
 
 
 def standalone_offline(question: str, history: Sequence[tuple[str, str]]) -> str:
     """Rewrite through the whole history, so a follow-up of a follow-up still resolves."""
     previous: str | None = None
-    for user, _ in history:
-        previous = user if previous is None or not is_follow_up(user) else rewrite_offline(user, previous)
+    previous_answer = ""
+    for user, assistant in history:
+        previous = user if previous is None or not is_follow_up(user) else \
+            rewrite_offline(user, previous, previous_answer)
+        previous_answer = assistant
     if previous is None or not is_follow_up(question):
         return question
-    return rewrite_offline(question, previous)
+    return rewrite_offline(question, previous, previous_answer)
 
 
 def rewrite_query(

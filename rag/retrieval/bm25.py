@@ -8,6 +8,7 @@ Tokens are lower-cased words of two or more characters, English stop words remov
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -78,6 +79,16 @@ class BM25Index:
 
     def __len__(self) -> int:
         return self.num_docs
+
+    def idf(self, terms: Sequence[str]) -> list[float]:
+        """Inverse document frequency of each (stemmed) term over the passages; a term the index has
+        never seen gets the rarest weight. log(1 + (N - df + 0.5) / (df + 0.5)), as in BM25."""
+        out = []
+        for t in terms:
+            i = self._vocab.get(t) if self.model is not None else None
+            df = 0 if i is None else int(self._indptr[i + 1] - self._indptr[i])
+            out.append(math.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5)))
+        return out
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for `query` (zeros where no query term occurs)."""
