@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -48,8 +49,8 @@ from rag.settings import Settings  # noqa: E402
 
 RESULTS = ROOT / "eval" / "results"
 MAX_FALSE_REFUSALS = 0.03
-L2 = 1.0
-RANK_L2 = 5.0
+L2 = float(os.environ.get("FIT_L2", 10.0))
+RANK_L2 = float(os.environ.get("FIT_RANK_L2", 20.0))
 FOLDS = 5
 
 
