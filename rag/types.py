@@ -130,6 +130,7 @@ class Answer:
     answerer: str = "extractive"
     warnings: list[str] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)  # the retrieved passages shown as context
+    notes: list[str] = field(default_factory=list)  # how the question was read (a date it names, ...)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,4 +143,5 @@ class Answer:
             "answerer": self.answerer,
             "warnings": list(self.warnings),
             "hits": [h.to_dict() for h in self.hits],
+            "notes": list(self.notes),
         }

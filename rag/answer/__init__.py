@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
+from rag.answer.answerhood import Corpus
 from rag.answer.citations import Draft, verify
 from rag.answer.extractive import extractive_answer
 from rag.answer.llm import llm_configured, stream_chat
@@ -101,7 +102,7 @@ def stream_answer(
     elif want_llm or want_local:
         answerer = "extractive"  # nothing retrieved: the refusal needs no model
     if draft is None:
-        for item in extractive_answer(query, result.hits, embedder, settings.answer, article_text(retriever)):
+        for item in extractive_answer(query, result.hits, embedder, settings.answer, corpus_of(retriever)):
             if isinstance(item, Draft):
                 draft = item
             else:
@@ -110,17 +111,18 @@ def stream_answer(
     yield Answer(
         text=draft.text, citations=draft.citations, grounded=draft.grounded, question=question,
         query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
-        hits=context,
+        hits=context, notes=[result.inferred] if result.inferred else [],
     )
 
 
-def article_text(retriever: RetrieverLike) -> Callable[[str], str | None]:
-    """article id -> its whole text (None when the store cannot say), for checks beyond the passage."""
-    def text(article_id: str) -> str | None:
-        article = getattr(retriever.store, "article", lambda _id: None)(article_id)
-        return getattr(article, "text", None)
-
-    return text
+def corpus_of(retriever: RetrieverLike) -> Corpus:
+    """Whole articles and term weights from the retriever's index, where it has them."""
+    article = getattr(retriever.store, "article", None)
+    bm25 = getattr(retriever, "bm25", None)
+    return Corpus(
+        article_text=(lambda aid: getattr(article(aid), "text", None)) if article else (lambda _id: None),
+        idf=bm25.idf if bm25 is not None and hasattr(bm25, "idf") else (lambda terms: [1.0] * len(terms)),
+    )
 
 
 def answer_question(

@@ -63,6 +63,8 @@ def print_stream(items: Any, out: TextIO) -> Answer:
         out.write(f"\nChecked answer:\n{answer.text}\n")
     if answer.query != answer.question:
         out.write(f"\n(searched for: {answer.query})\n")
+    for note in answer.notes:
+        out.write(f"({note})\n")
     for warning in answer.warnings:
         out.write(f"warning: {warning}\n")
     sources = format_sources(answer)

@@ -125,7 +125,11 @@ class Retriever:
         own_dates = (applied.since, applied.until) == (base.since, base.until)
         if allowed is not None and len(allowed) == 0 and not own_dates:
             # The date came from the query and matches nothing: say so, and search all dates.
-            inferred = (f"The query names {applied.since} to {applied.until}, but no articles are from then, "
+            undated = len(self._rows_for(Filters(since="0001-01-01")) or []) == 0
+            inferred = ("The articles in this archive have no dates, so the date in the question "
+                        f"({applied.since} to {applied.until}) could not filter them; all articles were searched"
+                        if undated else
+                        f"The query names {applied.since} to {applied.until}, but no articles are from then, "
                         "so all dates were searched")
             applied = replace(applied, since=base.since, until=base.until)
             allowed = self._rows_for(applied)
