@@ -105,13 +105,21 @@ def compose(sentences: Sequence[Sentence], chosen: Sequence[int], lead: tuple[in
         s = sentences[chosen[0]]
         citations.append(citation_at(1, s.passage, *lead))
         pieces.append(f"{citations[0].quote} [1]")
+    previous_article = None
     for i in chosen:
         s = sentences[i]
         start, end = quote_span(s)
+        taken = [c for c in citations if c.article_id == s.passage.article_id and c.end > start and c.start < end]
+        if any(c.start <= s.start and s.end <= c.end for c in taken):
+            continue  # already quoted as the context of another sentence
+        if taken:
+            start = s.start  # its context is quoted already: the sentence alone
         c = citation_at(len(citations) + 1, s.passage, start, end)
         citations.append(c)
         head = f"{s.passage.date[:10]}, " if dated and s.passage.date else ""
-        title = f"{head}{s.passage.title}: " if s.passage.title else head
+        same = s.passage.article_id == previous_article and not dated
+        title = f"{head}{s.passage.title}: " if s.passage.title and not same else head
+        previous_article = s.passage.article_id
         pieces.append(f"{title}{' '.join(c.quote.split())} [{c.number}]")
     return pieces, citations
 
@@ -148,8 +156,7 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
         first = short_answer(sentences[best], frame, query)
         for i in select(share, vecs, 3, SECOND_OPINION * float(share[best])):
             other = short_answer(sentences[i], frame, query)
-            if i != best and (other is None or first is None or _span_text(sentences[i], other).lower()
-                              != _span_text(sentences[best], first).lower()):
+            if i != best and not _same_answer(sentences[i], other, sentences[best], first):
                 picked.append(i)  # nearly as likely, and another answer: show both, best first
                 break
         return picked
@@ -179,6 +186,15 @@ def dated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus) ->
         return False
     text = corpus.article_text(sentence.passage.article_id) or sentence.passage.text
     return not any(y in text or y in (sentence.passage.title or "") for y in frame.years)
+
+
+def _same_answer(a: Sentence, span_a: tuple[int, int] | None, b: Sentence, span_b: tuple[int, int] | None) -> bool:
+    """Whether two short answers name the same thing ("Foxx" and "Jamie Foxx" do)."""
+    if span_a is None or span_b is None:
+        return span_a is span_b
+    words_a = set(_span_text(a, span_a).lower().split())
+    words_b = set(_span_text(b, span_b).lower().split())
+    return words_a <= words_b or words_b <= words_a
 
 
 def _span_text(sentence: Sentence, span: tuple[int, int]) -> str:

@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         "--answerer llm (or --llm) uses the OpenAI-compatible endpoint in RAG_LLM__BASE_URL, RAG_LLM__MODEL.",
     )
     p.add_argument("question")
-    add_retrieval_options(p, None, "passages to retrieve (default from settings: 8)")
+    add_retrieval_options(p, None, "passages to retrieve (default: retrieval.k)")
     p.add_argument("--answerer", choices=["extractive", "local", "llm"], default=None,
                    help="who writes the answer (default from settings: RAG_ANSWER__ANSWERER); local and llm "
                    "fall back to extractive with a warning when unavailable")

@@ -28,7 +28,8 @@ def register(subparsers: Any) -> None:
         "--beir", type=Path, metavar="DIR", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"
     )
     src.add_argument("--qa", type=Path, metavar="FILE", help="JSON Lines QA file for an existing index")
-    p.add_argument("--split", default="test", help="qrels split (tune on train/dev, report on test)")
+    p.add_argument("--split", default="test",
+                   help="qrels split, or a QA file's split (dev, test, all); tune on train/dev, report on test")
     p.add_argument(
         "--index", type=Path, default=DEFAULT_INDEX, help="index for --qa (default: index/default)"
     )
@@ -103,7 +104,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         from rag.evaluation.qa import load_qa, qa_fingerprint
 
-        items = load_qa(args.qa)[: args.limit] if args.limit else load_qa(args.qa)
+        items = load_qa(args.qa)
+        split = "all (QA file)"
+        if any(it.split for it in items) and args.split != "all":
+            # a QA file split into dev / test: tune on dev, report on test (--split all for every item)
+            items, split = [it for it in items if it.split == args.split], args.split
+            if not items:
+                raise EvalInputError(f"{args.qa} has no questions in split {args.split!r}.",
+                                     help="Use --split dev, --split test or --split all.")
+        items = items[: args.limit] if args.limit else items
         report = evaluate_qa(
             items,
             args.index,
@@ -115,8 +124,10 @@ def run(args: argparse.Namespace) -> int:
             fingerprint=qa_fingerprint(args.qa),
             answers=not args.no_answers,
             progress=progress,
+            split=split,
         )
-        out = args.out or RESULTS / f"qa-{args.qa.stem}"
+        suffix = "" if split.startswith("all") else f"-{split}"
+        out = args.out or RESULTS / f"qa-{args.qa.stem}{suffix}"
     paths = write_report(report, out)
     print(render_markdown(report))
     print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -129,12 +129,14 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def answer_checks(
     items: Sequence[QAItem], retriever: Any, settings: Settings, progress: bool
-) -> dict[str, Any]:
-    """The answer table for `items` (empty when the answer stage cannot be imported)."""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The answer table for `items` and the per-question records (empty when the answer stage cannot
+    be imported)."""
     try:
         answer_question = getattr(importlib.import_module("rag.answer"), "answer_question", None)
     except ImportError:
         answer_question = None
     if answer_question is None:  # the answer stage failed to import: skip, say so
-        return {}
-    return summarise(ask_all(items, retriever, settings, progress, answer_question))
+        return {}, []
+    records = ask_all(items, retriever, settings, progress, answer_question)
+    return summarise(records), records

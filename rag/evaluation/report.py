@@ -33,6 +33,7 @@ class EvalReport:
     modes: dict[str, ModeScores]
     notes: list[str] = field(default_factory=list)
     answer: dict[str, Any] = field(default_factory=dict)  # answer-level checks (QA files only)
+    answer_records: list[dict[str, Any]] = field(default_factory=list)  # one per question: answer, checks
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -59,6 +60,7 @@ class EvalReport:
             modes=modes,
             notes=d.get("notes", []),
             answer=d.get("answer", {}),
+            answer_records=d.get("answer_records", []),
         )
 
 
@@ -134,7 +136,9 @@ def write_plot(report: EvalReport, path: Path) -> None:
     matplotlib.use("Agg")  # no display on servers and in tests
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    panels = 3 if report.answer else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2))
+    left, right = axes[0], axes[1]
     for mode, scores in report.modes.items():
         ks = sorted(scores.recall_curve)
         left.plot(ks, [scores.recall_curve[k] for k in ks], marker="o", label=mode)
@@ -156,6 +160,8 @@ def write_plot(report: EvalReport, path: Path) -> None:
     right.bar_label(bars, labels=[f"{v:.3f}" for v in values])
     right.set_ylim(0, 1.1)
     right.set_title(key)
+    if report.answer:
+        answer_panel(axes[2], report.answer)
     ds = report.dataset
     fig.suptitle(
         f"{ds['name']} ({ds['split']}, {ds['n_queries']} queries) - "
@@ -166,6 +172,22 @@ def write_plot(report: EvalReport, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def answer_panel(ax: Any, answer: dict[str, Any]) -> None:
+    """Bars of the answer table's shares: accuracy per kind and type, rejection, false refusals."""
+    rows = [(name.replace(": accuracy", "").replace(": rejection", " (rejected)"), v)
+            for name, v in answer.items() if isinstance(v, float) and "ms" not in name
+            and name != "citations exact (quote == article slice)"]
+    if not rows:
+        return
+    names, values = zip(*rows, strict=True)
+    bars = ax.barh(range(len(values)), values, color="C2")
+    ax.set_yticks(range(len(names)), names, fontsize=6)
+    ax.invert_yaxis()
+    ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=6)
+    ax.set_xlim(0, 1.15)
+    ax.set_title("Final answers")
 
 
 def write_report(report: EvalReport, out: str | Path) -> dict[str, Path]:
@@ -204,6 +226,12 @@ def compare(a: EvalReport, b: EvalReport) -> str:
         ]
         for name, va, vb in rows:
             lines.append(f"  {name:<16}{va:>10.4f}{vb:>10.4f}{vb - va:>+10.4f}")
+    shared = [n for n, v in a.answer.items() if isinstance(v, int | float) and isinstance(b.answer.get(n), int | float)]
+    if shared:
+        lines += ["", "answers:", f"  {'check':<48}{'A':>10}{'B':>10}{'B-A':>10}"]
+        for name in shared:
+            va, vb = float(a.answer[name]), float(b.answer[name])
+            lines.append(f"  {name:<48}{va:>10.4f}{vb:>10.4f}{vb - va:>+10.4f}")
     only = sorted(set(a.modes) ^ set(b.modes))
     if only:
         lines += ["", f"modes in only one run: {', '.join(only)}"]

@@ -235,6 +235,7 @@ def evaluate_qa(
     fingerprint: str = "",
     answers: bool = True,
     progress: bool = True,
+    split: str = "all (QA file)",
 ) -> EvalReport:
     """Article-level IR metrics (MaxP) where gold articles are given; passage and answer checks as extras."""
     from rag.retrieval import Retriever
@@ -281,17 +282,17 @@ def evaluate_qa(
         if not article_qrels and not passage_qrels:
             curve = {}
         scores[mode] = ModeScores(metrics, latency_summary(seconds), curve, extra)
-    answer = answer_checks(items, retriever, settings, progress) if answers else {}
+    answer, records = answer_checks(items, retriever, settings, progress) if answers else ({}, [])
     notes = []
     if answers and not answer:
         notes.append("answer-level checks skipped: rag.answer is not available")
     ds = {
         "name": name,
         "path": str(index_dir),
-        "split": "all (QA file)",
+        "split": split,
         "fingerprint": fingerprint,
         "n_queries": len(items),
         "n_docs": retriever.store.stats().get("articles", "?"),
     }
     st = stamp(settings, retriever, index_dir)
-    return EvalReport("qa", ds, st, public_settings(settings), k, scores, notes, answer)
+    return EvalReport("qa", ds, st, public_settings(settings), k, scores, notes, answer, records)

@@ -125,7 +125,8 @@ class Retriever:
         own_dates = (applied.since, applied.until) == (base.since, base.until)
         if allowed is not None and len(allowed) == 0 and not own_dates:
             # The date came from the query and matches nothing: say so, and search all dates.
-            undated = len(self._rows_for(Filters(since="0001-01-01")) or []) == 0
+            dated = self._rows_for(Filters(since="0001-01-01"))
+            undated = dated is not None and len(dated) == 0
             inferred = ("The articles in this archive have no dates, so the date in the question "
                         f"({applied.since} to {applied.until}) could not filter them; all articles were searched"
                         if undated else
