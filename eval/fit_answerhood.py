@@ -108,7 +108,8 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
                 continue
             vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
             _, x = features(query, sentences, vecs[1:], vecs[0], hits, corpus)
-            y = np.array([item.answerable and answer_in(s.text, item.answers) for s in sentences], dtype=float)
+            y = np.array([item.answerable and answer_in(s.text, item.answers) for s in sentences],
+                         dtype=float)
             groups.append({"id": item.id, "kind": item.kind, "condition": name, "x": x, "y": y,
                            "answerable": item.answerable})
         if (n + 1) % 25 == 0:
@@ -194,7 +195,8 @@ def calibrate(groups: list[dict], best: list[float]) -> tuple[float, list[dict]]
 
 
 def ranking_table(groups: list[dict], scores: list[np.ndarray]) -> dict[str, float]:
-    full = [(g, s) for g, s in zip(groups, scores, strict=True) if g["condition"] == "full" and g["answerable"]]
+    full = [(g, s) for g, s in zip(groups, scores, strict=True)
+            if g["condition"] == "full" and g["answerable"]]
     out = {f"top-{k} holds the answer": float(np.mean([g["y"][np.argsort(-s)[:k]].any() for g, s in full]))
            for k in (1, 2, 3)}
     out["any candidate holds it"] = float(np.mean([g["y"].any() for g, _ in full]))
@@ -250,7 +252,8 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "answerhood_fit.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (RESULTS / "answerhood_fit.json").write_text(json.dumps(
-        {"model": model.to_json(), "calibration": table, "ranking": ranks, "questions": len(items), "rows": n_rows,
+        {"model": model.to_json(), "calibration": table, "ranking": ranks, "questions": len(items),
+         "rows": n_rows,
          "positives": n_pos}, indent=1) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0

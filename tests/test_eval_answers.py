@@ -28,6 +28,7 @@ def test_citations_exact_is_na_without_citations(monkeypatch: pytest.MonkeyPatch
         return Answer("Not covered.", [], False, question, question)
 
     monkeypatch.setattr(rag.answer, "answer_question", uncited)
-    out, records = answer_checks([QAItem("q1", "Who?", answers=("Ann",))], _Retriever(), Settings(), progress=False)
+    items = [QAItem("q1", "Who?", answers=("Ann",))]
+    out, records = answer_checks(items, _Retriever(), Settings(), progress=False)
     assert len(records) == 1 and records[0]["refused"]
     assert out["citations exact (quote == article slice)"] == "n/a"

@@ -8,7 +8,7 @@ streamed preview with `Answer.text` when it arrives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from rag.answer.answerhood import Corpus

@@ -34,7 +34,7 @@ FEATURES = (
     "has_year", "year_sentence", "year_article", "year_conflict", "year_sentence_conflict",
     "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_count",
     "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
-    "candidate_in_title",
+    "candidate_in_title", "speculative", "negative",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
 )
 _ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|their|the (?:firm|company|"
@@ -42,6 +42,12 @@ _ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|t
                         r"minister|government|party)|but|however|also|and|so|meanwhile)\b", re.I)
 _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|stated|announced|"
                    r"proposed|promised|pledged|called for|accused)\b|[\"“]", re.I)
+# A forecast or a loss is not the fact asked for: "Foxx will win", "Foxx was beaten to the title".
+_SPECULATIVE = re.compile(r"\b(?:will|would|could|may|might|likely|expected|expects|predict\w*|tipped|"
+                          r"favourite|"
+                          r"hopes?|hoping|nominat\w*|set to|aims? to|plans? to|bid to|if)\b", re.I)
+_NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|missed out|denied|rejected|"
+                       r"refused)\b|n't\b", re.I)
 _TYPED = ("person", "date", "number", "money", "place", "name")
 
 
@@ -83,7 +89,8 @@ class Linear:
 
     @classmethod
     def from_json(cls, d: dict) -> Linear:
-        return cls(*(np.array(d[k], dtype=np.float32) for k in ("mean", "scale", "coef")), float(d["bias"]))
+        mean, scale, coef = (np.array(d[k], dtype=np.float32) for k in ("mean", "scale", "coef"))
+        return cls(mean, scale, coef, float(d["bias"]))
 
 
 @dataclass(frozen=True)
@@ -139,11 +146,13 @@ def load_model(path: Path = MODEL_FILE) -> Model:
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("features") != list(FEATURES) or data.get("question_features") != list(QUESTION_FEATURES):
         raise ValueError(f"{path} was fitted on other features; run eval/fit_answerhood.py again.")
-    return Model(Linear.from_json(data["ranker"]), Linear.from_json(data["answerable"]), float(data["threshold"]))
+    return Model(Linear.from_json(data["ranker"]), Linear.from_json(data["answerable"]),
+                 float(data["threshold"]))
 
 
 def _has(text_lower: str, phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text_lower) is not None
+    # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w)", text_lower) is not None
 
 
 def _name_share(names: Sequence[str], text_lower: str) -> float:
@@ -197,7 +206,8 @@ def features(
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
 
-    known = tuple(frame.names) + frame.years + tuple(terms) + tuple(w.lower() for w in re.findall(r"\w+", query))
+    words = tuple(w.lower() for w in re.findall(r"\w+", query))
+    known = tuple(frame.names) + frame.years + tuple(terms) + words
     n = len(sentences)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if n == 0:
@@ -208,7 +218,8 @@ def features(
     articles: dict[str, tuple[str, str]] = {}  # id -> (lower-cased text, years in text/title/date)
     typed = frame.expects in _TYPED
     # Redundancy: the right answer tends to recur across the retrieved passages and headlines.
-    passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower() for s in sentences}.values())
+    passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower()
+                           for s in sentences}.values())
     for i, s in enumerate(sentences):
         p = s.passage
         if p.article_id not in articles:
@@ -250,6 +261,8 @@ def features(
             "candidate_x_names": float(bool(spans)) * _name_share(frame.names, p_lower),
             "candidate_support": max((sum(_has(t, s.text[a:b].lower()) for t in passages_lower)
                                       for a, b in spans), default=0) / len(passages_lower),
+            "speculative": float(bool(_SPECULATIVE.search(s.text))),
+            "negative": float(bool(_NEGATIVE.search(s.text))),
             "candidate_in_title": float(any(_has((p.title or "").lower(), s.text[a:b].lower())
                                             for a, b in spans)),
             "open_said": float(not typed and bool(_SAID.search(s.text))),

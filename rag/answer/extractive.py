@@ -109,7 +109,8 @@ def compose(sentences: Sequence[Sentence], chosen: Sequence[int], lead: tuple[in
     for i in chosen:
         s = sentences[i]
         start, end = quote_span(s)
-        taken = [c for c in citations if c.article_id == s.passage.article_id and c.end > start and c.start < end]
+        taken = [c for c in citations
+                 if c.article_id == s.passage.article_id and c.end > start and c.start < end]
         if any(c.start <= s.start and s.end <= c.end for c in taken):
             continue  # already quoted as the context of another sentence
         if taken:
@@ -171,7 +172,8 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
     rank_of_article: dict[str, int] = {}
     for i in picked:  # best first: articles by their best quote, inside one the story's own order
         rank_of_article.setdefault(sentences[i].passage.article_id, len(rank_of_article))
-    return sorted(picked, key=lambda i: (rank_of_article[sentences[i].passage.article_id], sentences[i].start))
+    return sorted(picked, key=lambda i: (rank_of_article[sentences[i].passage.article_id],
+                                         sentences[i].start))
 
 
 def dated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus) -> bool:
@@ -188,7 +190,8 @@ def dated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus) ->
     return not any(y in text or y in (sentence.passage.title or "") for y in frame.years)
 
 
-def _same_answer(a: Sentence, span_a: tuple[int, int] | None, b: Sentence, span_b: tuple[int, int] | None) -> bool:
+def _same_answer(a: Sentence, span_a: tuple[int, int] | None,
+                 b: Sentence, span_b: tuple[int, int] | None) -> bool:
     """Whether two short answers name the same thing ("Foxx" and "Jamie Foxx" do)."""
     if span_a is None or span_b is None:
         return span_a is span_b

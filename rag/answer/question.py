@@ -30,8 +30,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t)
      rf"\bwhat (?:was|is|were|are) the (?:price|cost|value|fee|fine|bid|offer|deal|salary|budget)\b|"
      rf"\bfor how much\b|\bwhat (?:was|were|is|are)\b[^?]*\b(?:profits?|revenues?|turnover|earnings|"
      rf"losses|debts?|prices?|costs?|fees?|fines?|salary|budget|valuation)\b", "money"),
-    (r"\bhow (?:many|much|long|far|big|large|old|fast|high|tall|often)\b|\bwhat (?:percentage|proportion|share|"
-     r"number|rate|score|figure|total|time|margin|age)\b|\bby how\b|\bwhat was the (?:final )?score\b", "number"),
+    (r"\bhow (?:many|much|long|far|big|large|old|fast|high|tall|often)\b|"
+     r"\bwhat (?:percentage|proportion|share|number|rate|score|figure|total|time|margin|age)\b|"
+     r"\bby how\b|\bwhat was the (?:final )?score\b", "number"),
     (r"\bwhere\b|\bwhich (?:country|city|town|venue|stadium|nation|region|capital|state|island|county)\b|"
      r"\bwhat (?:country|city|town|venue|stadium|nation|region)\b", "place"),
     (r"\b(?:which|what) (?:company|firm|team|club|band|group|film|movie|book|album|song|show|programme|"
@@ -53,7 +54,8 @@ _OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (
 YEAR = re.compile(r"(?<![\d.,£$€])\b(19[5-9]\d|20[0-4]\d)\b(?![\d.,]\d)")
 _QUOTED = re.compile(r"[\"“‘']([^\"“”‘’']{3,60})[\"”’']")
 # capitalised runs; the first word of the question is skipped unless it is clearly a name
-_CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
+_CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
+                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
 _NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
@@ -129,20 +131,23 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
                  r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
                  r"dozen|dozens|half|third|quarter|double|twice|treble|triple")
-NUMBER = re.compile(rf"\d[\d,.]*\s*(?:%|per ?cent|bn|m|k|million|billion|trillion)?\b|\b(?:{_NUMBER_WORDS})\b",
+NUMBER = re.compile(rf"\d[\d,.]*\s*(?:%|per ?cent|bn|m|k|million|billion|trillion)?\b"
+                    rf"|\b(?:{_NUMBER_WORDS})\b",
                     re.I)
 MONEY = re.compile(r"[£$€¥]\s?\d[\d,.]*\s*(?:bn|m|k|million|billion|trillion)?\b|"
                    r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:dollars|pounds|euros|yen|roubles|"
                    r"rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?", re.I)
 DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}})?|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b|"
                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
-                  r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|"
+                  r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|"
+                  r"next (?:week|month|"
                   r"year)|this (?:week|month|year)|\d{1,2}(?:st|nd|rd|th) century)\b", re.I)
 _SENT_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s+)?\b[A-Z][\w'’.&-]*"
                         r"(?:\s+(?:de|van|von|da|del|di|bin|al|of|the|and|&)?\s*[A-Z][\w'’.&-]*)*")
 
 
-def candidates(sentence: str, expects: str, known: tuple[str, ...], context: str = "") -> list[tuple[int, int]]:
+def candidates(sentence: str, expects: str, known: tuple[str, ...],
+               context: str = "") -> list[tuple[int, int]]:
     """Spans of `sentence` that could be the answer of type `expects` and are not already in the
     question (`known`: lower-cased names, years and words of the question). A capitalised word that
     opens the sentence counts as a name only when `context` (its passage) capitalises it mid-sentence.
@@ -157,7 +162,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...], context: str
     if expects == "money":
         found = [m.span() for m in MONEY.finditer(sentence)]
         if not found:  # "25.4bn" without its currency; a bare number is rarely a price
-            found = [m.span() for m in NUMBER.finditer(sentence) if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
+            found = [m.span() for m in NUMBER.finditer(sentence)
+                     if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
     elif expects == "number":
         found = [m.span() for m in MONEY.finditer(sentence)] + [
             m.span() for m in NUMBER.finditer(sentence)
@@ -207,8 +213,10 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...], context: str
     return out
 
 
-_TITLES = frozenset("mr mrs ms dr sir lord ladi prof teenag the of and a s".split())
+_TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "teenag",
+                     "the", "of", "and", "a", "s"])
 _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
 # "Russian company", "Japanese carmaker": a nationality before a noun, not a name
 _DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+[a-z]")
-_NOT_NAMES_LOWER = frozenset(w.lower() for w in _NOT_NAMES) | {"he", "she", "they", "we", "but", "however", "i", "i'm", "i’m"}
+_NOT_NAMES_LOWER = frozenset(w.lower() for w in _NOT_NAMES) | {
+    "he", "she", "they", "we", "but", "however", "i", "i'm", "i’m"}

@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
     )
     src.add_argument("--qa", type=Path, metavar="FILE", help="JSON Lines QA file for an existing index")
     p.add_argument("--split", default="test",
-                   help="qrels split, or a QA file's split (dev, test, all); tune on train/dev, report on test")
+                   help="qrels split, or a QA file's split (dev, test, all); "
+                   "tune on train/dev, report on test")
     p.add_argument(
         "--index", type=Path, default=DEFAULT_INDEX, help="index for --qa (default: index/default)"
     )

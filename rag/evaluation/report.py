@@ -226,7 +226,8 @@ def compare(a: EvalReport, b: EvalReport) -> str:
         ]
         for name, va, vb in rows:
             lines.append(f"  {name:<16}{va:>10.4f}{vb:>10.4f}{vb - va:>+10.4f}")
-    shared = [n for n, v in a.answer.items() if isinstance(v, int | float) and isinstance(b.answer.get(n), int | float)]
+    shared = [n for n, v in a.answer.items()
+              if isinstance(v, int | float) and isinstance(b.answer.get(n), int | float)]
     if shared:
         lines += ["", "answers:", f"  {'check':<48}{'A':>10}{'B':>10}{'B-A':>10}"]
         for name in shared:

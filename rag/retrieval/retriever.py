@@ -128,7 +128,8 @@ class Retriever:
             dated = self._rows_for(Filters(since="0001-01-01"))
             undated = dated is not None and len(dated) == 0
             inferred = ("The articles in this archive have no dates, so the date in the question "
-                        f"({applied.since} to {applied.until}) could not filter them; all articles were searched"
+                        f"({applied.since} to {applied.until}) could not filter them; "
+                        "all articles were searched"
                         if undated else
                         f"The query names {applied.since} to {applied.until}, but no articles are from then, "
                         "so all dates were searched")

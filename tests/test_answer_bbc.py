@@ -1,0 +1,127 @@
+"""The eight questions of the answer issue, on real BBC files and the real model.
+
+The index holds the articles these questions are about plus every fourth article of each section as
+distractors (about 600 articles, ~40 s to embed on two cores), copied into a temporary folder with
+their section folders so article ids are those of the full archive.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.answer import answer_question
+from rag.answer.extractive import REFUSAL
+from rag.retrieval import Retriever
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BBC = next((p for p in (ROOT.parent / "shared" / "data" / "bbc-news", Path("/work/shared/data/bbc-news"))
+            if p.is_dir()), None)
+TOPICS = ("Oscar", "maternity", "Australian Open", "PSP", "iPhone", "Glazer", "Yuganskneftegaz")
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(BBC is None, reason="shared BBC data not present")]
+
+
+def _subset() -> list[str]:
+    """Gold and near articles of the QA items on these topics, and every 4th article as distractors."""
+    wanted: set[str] = set()
+    for line in (ROOT / "eval" / "bbc_qa.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if any(t.lower() in item["question"].lower() for t in TOPICS):
+            wanted.update(item.get("gold_paths", []) + item.get("near_paths", []))
+    assert BBC is not None
+    for section in sorted(p for p in BBC.iterdir() if p.is_dir()):
+        wanted.update(f"{section.name}/{f.name}" for f in sorted(section.glob("*.txt"))[::4])
+    return sorted(wanted)
+
+
+@pytest.fixture(scope="module")
+def bbc(tmp_path_factory: pytest.TempPathFactory, sample_settings: Settings) -> Retriever:
+    from rag.indexer import build_index
+
+    assert BBC is not None
+    corpus = tmp_path_factory.mktemp("bbc") / "bbc-news"
+    for path in _subset():
+        (corpus / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(BBC / path, corpus / path)
+    folder = corpus.parent / "index"
+    build_index([corpus], folder, sample_settings)
+    return Retriever.open(folder, sample_settings)
+
+
+def ask(bbc: Retriever, settings: Settings, question: str, history: tuple = ()):
+    answer = answer_question(question, bbc, settings, history=history)
+    for c in answer.citations:  # every citation an exact article span, every time
+        article = bbc.store.article(c.article_id)
+        assert article is not None and article.text[c.start : c.end] == c.quote
+    return answer
+
+
+def test_best_actor_oscar_is_answered_short_answer_first(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "Who won the best actor Oscar?")
+    assert answer.grounded and answer.text.startswith("Jamie Foxx [1]")
+    assert "Jamie Foxx picked up best actor" in answer.citations[1].quote
+
+
+def test_labour_maternity_plan_is_labours_and_says_whose(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "What did Labour propose on maternity pay?")
+    assert answer.grounded and ("nine months" in answer.text or "£1,400" in answer.text)
+    assert "Labour" in answer.citations[0].title
+    assert answer.text.startswith(answer.citations[0].title + ": ")  # the quote says whose plan it is
+
+
+def test_follow_up_is_rewritten_with_its_topic(bbc, sample_settings):
+    first = ask(bbc, sample_settings, "What did Labour propose on maternity pay?")
+    answer = ask(bbc, sample_settings, "And what did the opposition say?",
+                 history=(("What did Labour propose on maternity pay?", first.text),))
+    assert answer.query != answer.question and "maternity pay" in answer.query
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: the answer quotes the Tories ('desperate') only when "
+                   "the question names them; 'the opposition' alone is refused")
+def test_follow_up_quotes_the_opposition(bbc, sample_settings):
+    first = ask(bbc, sample_settings, "What did Labour propose on maternity pay?")
+    answer = ask(bbc, sample_settings, "And what did the opposition say?",
+                 history=(("What did Labour propose on maternity pay?", first.text),))
+    assert answer.grounded and ("desperate" in answer.text or "misdirected" in answer.text)
+
+
+def test_a_year_asked_of_an_undated_archive_is_said(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "Who won the Australian Open in 2005?")
+    assert any("no dates" in note for note in answer.notes)
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: 'Safin relieved at Aussie recovery' ranks 11th for "
+                   "this short question and its sentences never say 'won the Australian Open'")
+def test_australian_open_2005_winner(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "Who won the Australian Open in 2005?")
+    assert answer.grounded and "Safin" in answer.text
+
+
+def test_psp_and_ds_are_both_quoted(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "PSP vs Nintendo DS sales?")
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert answer.grounded and "PSP" in quotes and "DS" in quotes
+    assert not any(c.quote[:1].islower() for c in answer.citations)  # no quote opens mid-thought
+
+
+def test_iphone_is_refused_in_a_2004_05_archive(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "What did Apple announce about the iPhone?")
+    assert not answer.grounded and answer.text.startswith(REFUSAL)
+    assert 1 <= len(answer.citations) <= 3  # the closest passages, for the reader to judge
+
+
+def test_glazer_over_time_quotes_several_articles_and_says_they_are_undated(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "What happened with Glazer's bid for Man Utd over time?")
+    assert answer.grounded and len({c.article_id for c in answer.citations}) >= 2
+    assert any("no dates" in w for w in answer.warnings)
+
+
+def test_yuganskneftegaz_price_without_padding(bbc, sample_settings):
+    answer = ask(bbc, sample_settings, "How much did Yuganskneftegaz sell for at the auction?")
+    assert answer.grounded and answer.text.startswith("$9.4bn [1]")
+    assert len(answer.citations) == 2  # the figure and the sentence that states it, nothing else
