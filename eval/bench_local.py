@@ -149,6 +149,7 @@ def main() -> int:
     ap.add_argument("--index", default=str(ROOT / "index" / "bbc"))
     ap.add_argument("--answerers", nargs="+", default=["extractive", "local"])
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions of the split")
+    ap.add_argument("--stride", type=int, default=1, help="only every K-th question (a quick look)")
     ap.add_argument("--sweep", type=int, default=0, help="latency sweep over the first N questions")
     ap.add_argument("--out", default=str(RESULTS / "bench_local"))
     args = ap.parse_args()
@@ -157,6 +158,7 @@ def main() -> int:
     retriever = Retriever.open(args.index, settings)
     every = load_qa(args.qa)
     scored = [it for it in every if not args.split or it.split == args.split]
+    scored = scored[:: args.stride]
     if args.limit:
         scored = scored[: args.limit]
     items = with_firsts(scored, every)

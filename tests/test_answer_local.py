@@ -224,6 +224,34 @@ def test_a_scripted_reply_streams_then_is_checked(retriever: ListRetriever, scri
     assert len(answer.hits) == 3  # the passages the model was given are the answer's context
 
 
+def test_a_sentence_naming_what_its_passage_never_names_loses_its_citation(retriever: ListRetriever,
+                                                                           scripted: Any) -> None:
+    n = passage_number(retriever, TARGET)
+    scripted(f"{TARGET} [{n}]. Then Argentina will send more [{n}].")
+    answer = answer_question(QUESTION, retriever, local_settings())
+    assert answer.text.startswith(f"{TARGET} [1].") and "send more [unsupported]." in answer.text
+    assert any("names Argentina, which its cited passage does not" in w for w in answer.warnings)
+
+
+def test_a_year_repeated_from_the_question_must_be_in_the_passage(retriever: ListRetriever,
+                                                                 scripted: Any) -> None:
+    """A near miss reads like this: the question's year, the passage about another one."""
+    question = "How many soldiers will the US, Germany and Britain each contribute in 2019?"
+    n = passage_number(retriever, TARGET)
+    scripted(f"In 2019 the US, Germany and Britain will each contribute 1,000 soldiers. [{n}]")
+    answer = answer_question(question, retriever, local_settings())
+    assert not answer.grounded and answer.text.startswith(local.NOT_COVERED)
+    assert any("states 2019" in w for w in answer.warnings)
+
+
+def test_the_prompt_centres_on_the_extractive_quotes(retriever: ListRetriever) -> None:
+    hits = retriever.search(QUESTION).hits[::-1]  # the passage holding the answer comes late
+    holder = next(h for h in hits if TARGET in h.passage.text)
+    start = holder.passage.start + holder.passage.text.index(TARGET)
+    prompt = build_local_prompt(QUESTION, hits, 2, 40, [(holder.passage.article_id, start, start + 10)])
+    assert prompt.hits[0] is holder and TARGET in prompt.messages[1]["content"].split("<passage n=")[1]
+
+
 def test_a_scripted_refusal_cites_the_closest_passages(retriever: ListRetriever, scripted: Any) -> None:
     scripted(REFUSAL)
     answer = answer_question("Who won the 2004 Booker Prize?", retriever, local_settings())

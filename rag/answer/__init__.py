@@ -90,8 +90,12 @@ def stream_answer(
             if parts:
                 yield BROKE_OFF
     elif want_local and result.hits:
+        # the extractive answer's quotes (a fraction of a second) pick and centre the few passages
+        # the model reads: its prompt is its latency, and those sentences are the likeliest answers
+        quotes = answer_question(query, retriever, settings, filters=filters, mode=mode, k=k,
+                                 answerer="extractive").citations
         try:
-            for piece in local_answer(query, result.hits, embedder, settings.local):
+            for piece in local_answer(query, result.hits, embedder, settings.local, quotes):
                 if isinstance(piece, LocalResult):
                     draft, context = piece.draft, piece.hits
                 else:
@@ -134,9 +138,10 @@ def answer_question(
     mode: str | None = None,
     k: int | None = None,
     use_llm: bool | None = None,
+    answerer: str | None = None,
 ) -> Answer:
     """The complete answer (the stream, drained)."""
-    for item in stream_answer(question, retriever, settings, history, filters, mode, k, use_llm):
+    for item in stream_answer(question, retriever, settings, history, filters, mode, k, use_llm, answerer):
         if isinstance(item, Answer):
             return item
     raise AssertionError("stream_answer ended without an Answer")

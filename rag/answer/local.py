@@ -16,16 +16,17 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
 
-from rag.answer.citations import Draft, citation_at, verify
+from rag.answer.citations import Draft, answer_lines, citation_at, parse_markers, verify
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
-from rag.answer.support import Embedder, best_span
+from rag.answer.support import Embedder, best_span, strip_markers
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
 from rag.settings import LocalSettings
 from rag.types import Citation, Hit
@@ -176,14 +177,49 @@ def _refusal(query: str, hits: Sequence[Hit], embedder: Embedder) -> Draft:
     return Draft(f"{NOT_COVERED}; the closest passages are {listed}.", citations, grounded=False)
 
 
-def complete_sentences(text: str) -> str:
-    """The reply up to its last finished sentence (a reply cut off by max_tokens ends mid-sentence).
+_NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’-]*[a-z][\w'’-]*|\b[A-Z]{2,}\b")
 
-    >>> complete_sentences("Troops arrive [1]. Ships le")
-    'Troops arrive [1].'
+
+def names(sentence: str) -> list[str]:
+    """Capitalised words and acronyms after the first word: the names a sentence asserts.
+
+    >>> names("Google paid a sum to buy YouTube and MGM [3].")
+    ['YouTube', 'MGM']
     """
-    end = text.rfind("].")
-    return text[: end + 2] if end >= 0 else text
+    return [m.group(0) for m in _NAME.finditer(sentence) if m.start() > 0]
+
+
+def check_names(text: str, hits: Sequence[Hit]) -> tuple[str, list[str]]:
+    """Strip the markers of each sentence naming someone or something its cited passages never name.
+
+    The support score checks that a sentence is about what its passage says; a 1.5B model asked
+    about something the archive lacks will still write a fluent, on-topic sentence with a name from
+    the question in it ("Google paid $17m to buy YouTube [3]." over a passage on Google's shares).
+    Such a sentence loses its citation, so `verify` marks it unsupported."""
+    out: list[str] = []
+    warnings: list[str] = []
+    for k, (sentence, new_line) in enumerate(answer_lines(text), start=1):
+        keys = [n for n in parse_markers(sentence) if 1 <= n <= len(hits)]
+        cited = " ".join(f"{hits[n - 1].passage.title} {hits[n - 1].passage.text}" for n in keys).lower()
+        absent = [n for n in dict.fromkeys(names(strip_markers(sentence))) if n.lower() not in cited]
+        if keys and absent:
+            warnings.append(f"sentence {k} names {', '.join(absent)}, which its cited passage does not")
+            sentence = strip_markers(sentence)
+        out.append(("\n" if new_line else " " if out else "") + sentence)
+    return "".join(out), warnings
+
+
+def complete_sentences(text: str) -> str:
+    """The reply up to its last finished sentence (a reply cut off by max_tokens ends mid-sentence;
+    the grammar ends every sentence with its marker, before or after the stop).
+
+    >>> complete_sentences("Troops arrive [1]. Ships leave. [2] And then som")
+    'Troops arrive [1]. Ships leave. [2]'
+    """
+    end = text.rfind("]")
+    if end < 0:
+        return text
+    return text[: end + 2] if text[end + 1 : end + 2] == "." else text[: end + 1]
 
 
 @dataclass(frozen=True)
@@ -192,12 +228,14 @@ class LocalResult:
     hits: list[Hit]  # the passages the model was given
 
 
-def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder,
-                 settings: LocalSettings) -> Iterator[str | LocalResult]:
-    """Yield the model's words as they come, then the checked result. Raises LocalModelUnavailable
-    before yielding anything when the model cannot be loaded."""
+def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: LocalSettings,
+                 focus: Sequence[Citation] = ()) -> Iterator[str | LocalResult]:
+    """Yield the model's words as they come, then the checked result. `focus`: spans worth showing
+    the model (the extractive answer's quotes), each passage cut around them. Raises
+    LocalModelUnavailable before yielding anything when the model cannot be loaded."""
     model = load(settings)
-    prompt: LocalPrompt = build_local_prompt(query, hits, settings.passages, settings.passage_tokens)
+    spans = [(c.article_id, c.start, c.end) for c in focus]
+    prompt: LocalPrompt = build_local_prompt(query, hits, settings.passages, settings.passage_tokens, spans)
     parts: list[str] = []
     for delta in model.stream(prompt.messages, prompt.grammar, settings.max_tokens):
         parts.append(delta)
@@ -206,7 +244,11 @@ def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder,
     if not reply or reply == REFUSAL:
         yield LocalResult(_refusal(query, prompt.hits, embedder), prompt.hits)
         return
-    draft = verify(complete_sentences(reply), prompt.hits, embedder)
+    checked, unnamed = check_names(complete_sentences(reply), prompt.hits)
+    # A figure repeated from the question must be in the passage too: "the 2006 Australian Open" over
+    # an article on the 2005 one is how a near miss reads, and the figures check is what catches it.
+    draft = verify(checked, prompt.hits, embedder)
+    draft = replace(draft, warnings=unnamed + draft.warnings)
     if not draft.citations:
         # not one sentence held up against its passage (a small model guessing when the passages are
         # near misses): that is a refusal, and the warnings say what was thrown away

@@ -21,6 +21,8 @@ from rag.retrieval.bm25 import tokenize
 from rag.tokens import count_tokens
 from rag.types import Hit
 
+Span = tuple[str, int, int]  # article id, start, end
+
 REFUSAL = "The passages do not answer this question."
 MAX_SENTENCES = 3
 
@@ -58,9 +60,10 @@ class LocalPrompt:
     grammar: str
 
 
-def trim(text: str, question: str, max_tokens: int) -> tuple[int, int]:
+def trim(text: str, question: str, max_tokens: int, around: tuple[int, int] | None = None) -> tuple[int, int]:
     """The (start, end) of the sentence window of `text` worth showing for `question` in `max_tokens`:
-    the sentence sharing most terms with the question, then its neighbours while they fit.
+    the sentence overlapping `around` (offsets in `text`) or else the one sharing most terms with the
+    question, then its neighbours while they fit.
 
     >>> t = "Rain fell. The US will send 1,000 soldiers. Canada will decide later. Snow."
     >>> s, e = trim(t, "How many soldiers will the US send?", 16)
@@ -73,6 +76,8 @@ def trim(text: str, question: str, max_tokens: int) -> tuple[int, int]:
     terms = set(tokenize(question))
     overlap = [len(terms & set(tokenize(text[s:e]))) for s, e in spans]
     best = max(range(len(spans)), key=lambda i: (overlap[i], -i))
+    if around is not None:
+        best = next((i for i, (s, e) in enumerate(spans) if s < around[1] and around[0] < e), best)
     lo = hi = best
     used = count_tokens(text[spans[best][0]:spans[best][1]])
     grew = True
@@ -89,7 +94,7 @@ def trim(text: str, question: str, max_tokens: int) -> tuple[int, int]:
 
 
 def grammar(n_passages: int, max_sentences: int = MAX_SENTENCES) -> str:
-    """GBNF: the refusal, or sentences that each end with " [k]." for 1 <= k <= n_passages.
+    """GBNF: the refusal, or sentences that each end with " [k]." (or ". [k]"), 1 <= k <= n_passages.
 
     A sentence may not contain [, ], a newline, "!", "?" or a stop that is not followed by a letter or
     digit, so the model cannot end a sentence without its marker ("3.5" and "U.S" still pass). Other
@@ -101,7 +106,9 @@ def grammar(n_passages: int, max_sentences: int = MAX_SENTENCES) -> str:
     return "\n".join([
         f'root ::= refusal | sentence {more}',
         f'refusal ::= "{REFUSAL}"',
-        r'sentence ::= [A-Z0-9"\x27(\u00A3$\u20AC] char+ " " cite "."',
+        # the marker goes before the stop as asked ("... soldiers [2]."); after it (". [2]") is also
+        # accepted, since a model that has written the stop must not be forced to write on
+        r'sentence ::= [A-Z0-9"\x27(\u00A3$\u20AC] char+ (" " cite "." | ". " cite)',
         # printable ASCII but . ! ? [ ] < >, Latin letters, curly quotes, dashes, pound and euro signs;
         # a "." only inside a word or number
         r'char ::= [\x20\x22-\x2D\x2F-\x3B\x3D\x40-\x5A\x5C\x5E-\x7E\u00A0-\u024F\u2013\u2014\u2018\u2019'
@@ -111,16 +118,41 @@ def grammar(n_passages: int, max_sentences: int = MAX_SENTENCES) -> str:
     ])
 
 
-def build_local_prompt(question: str, hits: Sequence[Hit], passages: int, passage_tokens: int) -> LocalPrompt:
-    """Messages for the local model over the top `passages` hits, each trimmed to `passage_tokens`."""
-    used = list(hits[:passages])
+def choose(hits: Sequence[Hit], focus: Sequence[Span], passages: int) -> list[tuple[Hit, Span | None]]:
+    """Up to `passages` hits for the prompt, each with the article span to centre it on: first the
+    passages holding the `focus` spans (what the extractive answerer quotes), then the best hits.
+
+    >>> from rag.types import Passage
+    >>> def hit(i, a):
+    ...     return Hit(Passage(f"p{i}", a, "x", 10 * i, 10 * i + 5, "", None, None, None, 1), 1.0, i)
+    >>> [(h.passage.id, f) for h, f in choose([hit(1, "a"), hit(2, "b"), hit(3, "c")], [("c", 31, 33)], 2)]
+    [('p3', ('c', 31, 33)), ('p1', None)]
+    """
+    chosen: list[tuple[Hit, Span | None]] = []
+    for article_id, start, end in focus:
+        hit = next((h for h in hits if h.passage.article_id == article_id
+                    and h.passage.start <= start and end <= h.passage.end), None)
+        if hit is not None and all(h is not hit for h, _ in chosen):
+            chosen.append((hit, (article_id, start, end)))
+    for hit in hits:
+        if all(h is not hit for h, _ in chosen):
+            chosen.append((hit, None))
+    return chosen[:passages]
+
+
+def build_local_prompt(question: str, hits: Sequence[Hit], passages: int, passage_tokens: int,
+                       focus: Sequence[Span] = ()) -> LocalPrompt:
+    """Messages for the local model over `passages` hits (those holding the `focus` spans first), each
+    trimmed to `passage_tokens` around its focus span or the sentence closest to the question."""
+    used = choose(hits, focus, passages)
     blocks = []
-    for n, hit in enumerate(used, start=1):
+    for n, (hit, span) in enumerate(used, start=1):
         p = hit.passage
-        s, e = trim(p.text, question, passage_tokens)
+        around = (span[1] - p.start, span[2] - p.start) if span else None
+        s, e = trim(p.text, question, passage_tokens, around)
         # still an exact article slice; the citations are checked against the whole passage
         shown = replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e)
         blocks.append(format_passage(n, replace(hit, passage=shown)))
     user = "<passages>\n" + "\n".join(blocks) + f"\n</passages>\nQuestion: {neutralise(question)}"
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-    return LocalPrompt(messages, used, grammar(max(1, len(used))))
+    return LocalPrompt(messages, [h for h, _ in used], grammar(max(1, len(used))))
