@@ -66,8 +66,8 @@ def test_best_actor_oscar_is_answered(bbc, sample_settings):
     assert answer.grounded and "Jamie Foxx" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="known miss on this subset: the Golden Globes sentence (Foxx 'beaten to "
-                   "the best supporting actor title by Owen') ranks first, so the short answer is Owen")
+@pytest.mark.xfail(strict=True, reason="known miss on this subset: the Golden Globes sentence (Foxx "
+                   "'beaten to the best supporting actor title by Owen') ranks first: short answer Owen")
 def test_best_actor_oscar_short_answer_first(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "Who won the best actor Oscar?")
     assert answer.text.startswith("Jamie Foxx [1]")

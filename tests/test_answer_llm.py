@@ -74,7 +74,7 @@ def test_http_500_falls_back_to_offline(retriever, fake):
     assert answer.answerer == "extractive (LLM fallback)"
     assert answer.warnings[0].startswith("LLM endpoint unreachable:") and "HTTP 500" in answer.warnings[0]
     assert answer.warnings[0].endswith("answered offline")
-    assert answer.grounded and TARGET in answer.citations[0].quote
+    assert answer.grounded and any(TARGET in c.quote for c in answer.citations)
     check_answer(answer, article_of(retriever))
 
 

@@ -86,7 +86,11 @@ def xss_index(tmp_path_factory: pytest.TempPathFactory, hash_settings_session: S
 
 @pytest.fixture(scope="module")
 def xss_url(xss_index: Path, hash_settings_session: Settings) -> Iterator[str]:
-    yield from _start(hash_settings_session, xss_index)
+    # The hash embedder carries no meaning, so the answerhood model would refuse; this test is about
+    # escaping quoted markup, so the answerer is told never to refuse.
+    settings = hash_settings_session.model_copy(deep=True)
+    settings.answer.min_support = 0.0
+    yield from _start(settings, xss_index)
 
 
 @pytest.fixture(scope="module")
@@ -137,13 +141,13 @@ def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: st
     chip.click()
     card = page.wait_for_selector("#sources-panel .src-card.selected")
     marked = card.query_selector("mark").inner_text()
-    assert "1,000 soldiers" in marked
+    assert "1,000" in marked  # the short answer is the first citation
     assert marked in card.query_selector(".src-text").inner_text()  # inside its surrounding passage
     assert "Thomas Gaist" in card.inner_text() and "2016-06-14" in card.inner_text()
 
     card.query_selector("button.open-article").click()
     mark = page.wait_for_selector("#article-panel #article-mark")
-    assert "1,000 soldiers" in mark.inner_text()
+    assert "1,000" in mark.inner_text()
     page.wait_for_timeout(700)  # the smooth scroll
     assert page.evaluate(
         "() => { const m = document.querySelector('#article-mark').getBoundingClientRect();"
@@ -167,7 +171,7 @@ def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: st
     page.click("#sources-panel button.copy-answer")
     page.wait_for_selector("#sources-panel button.copy-answer:has-text('Copied')")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("The US, Germany and Britain") and "Sources:" in copied and "[1]" in copied
+    assert copied.startswith("1,000 [1]") and "The US, Germany and Britain" in copied and "Sources:" in copied
     assert page.dialogs == []
 
 
@@ -229,10 +233,9 @@ def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_i
     page.fill("#question textarea", "What did the mayor say the bridge repairs will cost?")
     page.click("#ask")
     page.wait_for_selector("#sources-panel .src-card mark")
-    page.fill("#question textarea", "What was printed in the minutes by mistake next to the image?")
-    page.click("#ask")
-    _wait_sources_for(page, "minutes")
-    page.wait_for_selector("#chat a.cite-chip >> nth=1")
+    # the quoted sentence runs on into the markup pasted after it (one sentence to the splitter)
+    _wait_sources_for(page, "bridge repairs")
+    page.wait_for_selector("#chat a.cite-chip >> nth=0")
     panel = page.inner_text("#sources-panel")
     assert "<script>alert(1)</script>" in panel or "<img src=x onerror=alert(1)>" in panel
     assert "<script>alert('title')</script>" in panel  # the title, as text
@@ -268,7 +271,7 @@ def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_i
     with page.expect_download() as dl:
         page.click("#export")
     text = Path(dl.value.path()).read_text(encoding="utf-8")
-    assert "## Q1: What did the mayor say" in text and "## Q2:" in text and "\\[1\\]" in text
+    assert "## Q1: What did the mayor say" in text and "\\[1\\]" in text
 
     page.click("#clear")  # a clean slate: no messages, no sources, nothing to export
     page.wait_for_selector("#sources-panel .src-empty", state="attached")  # the Article tab is open

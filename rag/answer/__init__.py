@@ -115,8 +115,16 @@ def stream_answer(
     yield Answer(
         text=draft.text, citations=draft.citations, grounded=draft.grounded, question=question,
         query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
-        hits=context, notes=[result.inferred] if result.inferred else [],
+        hits=context, notes=read_as(result),
     )
+
+
+def read_as(result: SearchResult) -> list[str]:
+    """How the question was read, when the applied filters do not already say it: a date the question
+    names that could not filter (an undated archive, or no articles from then)."""
+    if result.inferred and not (result.filters.since or result.filters.until):
+        return [result.inferred]
+    return []
 
 
 def corpus_of(retriever: RetrieverLike) -> Corpus:
