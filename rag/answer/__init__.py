@@ -1,18 +1,19 @@
 """Answer stage: question (+ history) -> retrieval -> cited answer, streamed.
 
 `stream_answer` yields text deltas as they are produced, then the finished `Answer`. The final Answer
-is authoritative: an LLM's streamed deltas are its raw words, while the Answer carries the checked
-text (citations renumbered over exact spans, unsupported sentences marked); a UI should replace the
-streamed preview with `Answer.text` when it arrives.
+is authoritative: an LLM's deltas are its checked sentences, one finished sentence at a time
+(citations renumbered over exact spans, unsupported sentences marked), so its raw words never show;
+the local model's deltas are its raw words (a preview), and a UI replaces the streamed text with
+`Answer.text` when it arrives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from rag.answer.answerhood import Corpus
-from rag.answer.citations import Draft, verify
+from rag.answer.citations import Draft, answer_lines, verify
 from rag.answer.extractive import extractive_answer
 from rag.answer.llm import llm_configured, stream_chat
 from rag.answer.local import LocalResult, local_answer, local_unavailable
@@ -79,11 +80,13 @@ def stream_answer(
     if want_llm and result.hits:
         messages, used = build_messages(query, result.hits, settings.answer.context_tokens)
         parts: list[str] = []
+        cache: dict[str, Any] = {}
         try:
-            for delta in stream_chat(messages, settings.llm):
-                parts.append(delta)
-                yield delta
-            draft, context = verify("".join(parts), used, embedder), used
+            shown = yield from checked_stream(stream_chat(messages, settings.llm), parts,
+                                              lambda text: verify(text, used, embedder, cache=cache))
+            draft, context = verify("".join(parts), used, embedder, cache=cache), used
+            if draft.text.startswith(shown):
+                yield draft.text[len(shown):]
         except LLMUnavailable as exc:
             warnings.append(f"LLM endpoint unreachable: {exc}; answered offline")
             answerer = "extractive (LLM fallback)"
@@ -117,6 +120,26 @@ def stream_answer(
         query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
         hits=context, notes=read_as(result),
     )
+
+
+def checked_stream(deltas: Iterable[str], parts: list[str], check: Callable[[str], Draft]) -> Iterator[str]:
+    """Collect `deltas` into `parts` and yield only checked text: each time a sentence is finished,
+    the checked text of the finished sentences (citations renumbered, an unsupported sentence
+    marked) beyond what was already yielded. Returns what was yielded. A reply's raw words (an
+    unknown [99], an obeyed instruction) never reach the reader unchecked."""
+    shown = ""
+    for delta in deltas:
+        parts.append(delta)
+        lines = answer_lines("".join(parts))
+        if len(lines) < 2:  # the last sentence may still be growing
+            continue
+        done = "".join(("\n" if new_line and i else " " if i else "") + sentence
+                       for i, (sentence, new_line) in enumerate(lines[:-1]))
+        checked = check(done).text
+        if checked.startswith(shown) and len(checked) > len(shown):
+            yield checked[len(shown):]
+            shown = checked
+    return shown
 
 
 def read_as(result: SearchResult) -> list[str]:

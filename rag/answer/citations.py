@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.answer.figures import missing_figures
+from rag.answer.injection import overlaps_instruction
 from rag.answer.support import Embedder, best_span, strip_markers
 from rag.chunking import sentence_spans
 from rag.types import Citation, Hit, Passage
@@ -108,16 +109,18 @@ def _with_markers(claim: str, markers: str) -> str:
 
 
 def verify(
-    text: str, hits: Sequence[Hit], embedder: Embedder, min_support: float = MIN_CLAIM_SUPPORT
+    text: str, hits: Sequence[Hit], embedder: Embedder, min_support: float = MIN_CLAIM_SUPPORT,
+    cache: dict[str, np.ndarray] | None = None,
 ) -> Draft:
-    """Map the markers of `text` (numbered over `hits`, 1-based) to checked, renumbered citations."""
+    """Map the markers of `text` (numbered over `hits`, 1-based) to checked, renumbered citations.
+    `cache` keeps the cited passages' sentence vectors between calls on growing text (streaming)."""
     citations: list[Citation] = []
     number_of: dict[tuple[str, int, int], int] = {}
     warnings: list[str] = []
     out: list[str] = []
     supported = 0
     best_seen = 0.0
-    passage_vecs: dict[str, np.ndarray] = {}  # each cited passage's sentences embedded once
+    passage_vecs: dict[str, np.ndarray] = {} if cache is None else cache  # each passage embedded once
     for k, (sentence, new_line) in enumerate(answer_lines(text), start=1):
         item = _LIST_ITEM.match(sentence)
         bullet = item.group(0).strip() + " " if item else ""
@@ -129,14 +132,16 @@ def verify(
             out[-1] += "\n"
         valid = [key for key in keys if 1 <= key <= len(hits)]
         warnings.extend(f"dropped unknown citation [{key}]" for key in keys if key not in valid)
-        backing = []
+        backing, obeyed = [], []
         for key in valid:
             passage = hits[key - 1].passage
             span = best_span(claim, passage, embedder, passage_vecs)
             if span is None:
                 continue
             best_seen = max(best_seen, span.score)
-            if span.score >= min_support:
+            if overlaps_instruction(passage.text, span.start - passage.start, span.end - passage.start):
+                obeyed.append(key)  # it repeats what the passage tells a reader to say, not what it reports
+            elif span.score >= min_support:
                 backing.append((passage, span))
         missing = missing_figures(claim, [p for p, _ in backing]) if backing else []
         if backing and not missing:
@@ -151,7 +156,10 @@ def verify(
             out.append(bullet + _with_markers(claim, "[" + ", ".join(map(str, dict.fromkeys(numbers))) + "]"))
             continue
         cited = ", ".join(f"[{key}]" for key in valid)
-        if missing:
+        if obeyed and not backing:
+            warnings.append(f"sentence {k} repeats an instruction found in its cited passage "
+                            f"{', '.join(f'[{key}]' for key in obeyed)}; article text is not obeyed")
+        elif missing:
             warnings.append(f"sentence {k} states {', '.join(missing)}, which its cited passage {cited} "
                             "does not")
         elif valid:
