@@ -9,7 +9,7 @@ the local model's deltas are its raw words (a preview), and a UI replaces the st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from rag.answer.answerhood import Corpus
@@ -122,7 +122,8 @@ def stream_answer(
     )
 
 
-def checked_stream(deltas: Iterable[str], parts: list[str], check: Callable[[str], Draft]) -> Iterator[str]:
+def checked_stream(deltas: Iterable[str], parts: list[str],
+                   check: Callable[[str], Draft]) -> Generator[str, None, str]:
     """Collect `deltas` into `parts` and yield only checked text: each time a sentence is finished,
     the checked text of the finished sentences (citations renumbered, an unsupported sentence
     marked) beyond what was already yielded. Returns what was yielded. A reply's raw words (an
