@@ -16,13 +16,14 @@ calibrated threshold the answerer refuses and shows the closest passages instead
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, load_model
 from rag.answer.citations import Draft, citation_at
-from rag.answer.question import QuestionFrame, candidates
+from rag.answer.question import YEAR, QuestionFrame, candidates
 from rag.answer.support import Embedder, Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
 from rag.settings import AnswerSettings
@@ -190,6 +191,41 @@ def dated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus) ->
     return not any(y in text or y in (sentence.passage.title or "") for y in frame.years)
 
 
+def present_until(corpus: Corpus) -> int | None:
+    """The newest year an undated archive writes about as its present: the latest year named in at
+    least half as many passages as the most named year (a 2004-05 archive names 2003, 2004 and 2005
+    often, 2010 only in forecasts). None without term statistics."""
+    years = list(range(1950, 2050))
+    idf = corpus.idf([str(y) for y in years])
+    low = min(idf)
+    if max(idf) - low < 1e-9:  # no statistics (all terms weigh the same)
+        return None
+    # idf ~ log(N / df), so df >= half the peak's df <=> idf <= lowest idf + log 2
+    return max(y for y, w in zip(years, idf, strict=True) if w <= low + math.log(2))
+
+
+def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus, present: int | None) -> bool:
+    """For an undated article that never names the asked year: whether it is about another time. It
+    is when the asked year lies after the archive's present (a question about 2007 over a 2004-05
+    archive), or before a year the article names that is not in the future (a story naming 2003 and
+    2004 but never 2002 does not give 2002's figures). An article naming no later year is taken to be
+    about the present, which news stories rarely name."""
+    if not frame.years or sentence.passage.date:
+        return False
+    text = corpus.article_text(sentence.passage.article_id)
+    if text is None:
+        return False
+    if any(y in text or y in (sentence.passage.title or "") for y in frame.years):
+        return False
+    named = {int(y) for y in YEAR.findall(text)}
+    for y in map(int, frame.years):
+        if present is not None and y > present:
+            return True
+        if any(y < z <= (present if present is not None else z) for z in named):
+            return True
+    return False
+
+
 def _same_answer(a: Sentence, span_a: tuple[int, int] | None,
                  b: Sentence, span_b: tuple[int, int] | None) -> bool:
     """Whether two short answers name the same thing ("Foxx" and "Jamie Foxx" do)."""
@@ -220,10 +256,13 @@ def extractive_answer(
         return
     vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
     qvec, vecs = vecs[0], vecs[1:]
-    frame, rows = features(query, sentences, vecs, qvec, hits, corpus or Corpus())
+    corpus = corpus or Corpus()
+    frame, rows = features(query, sentences, vecs, qvec, hits, corpus)
     model = load_model()
     scores = model.rank(rows)
-    allowed = np.array([not dated_elsewhere(s, frame, corpus or Corpus()) for s in sentences])
+    present = present_until(corpus) if frame.years else None
+    allowed = np.array([not (dated_elsewhere(s, frame, corpus)
+                             or undated_elsewhere(s, frame, corpus, present)) for s in sentences])
     p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
     threshold = settings.min_support if settings.min_support is not None else model.threshold
     if p_answer < threshold:

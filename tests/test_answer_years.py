@@ -1,0 +1,55 @@
+"""A question about one year is not answered from an undated story about another."""
+
+from __future__ import annotations
+
+import math
+
+from test_answer_helpers import passages_of
+
+from rag.answer.answerhood import Corpus
+from rag.answer.extractive import present_until, undated_elsewhere
+from rag.answer.question import analyse
+from rag.answer.support import passage_sentences
+from rag.types import Article
+
+# passages naming each year in a 2004-05 archive (the BBC set's shape: 2010 only in forecasts)
+DF = {2001: 160, 2002: 141, 2003: 320, 2004: 390, 2005: 301, 2006: 105, 2010: 27}
+N = 7000
+
+
+def idf(terms):
+    return [math.log(1 + (N - DF.get(int(t), 0) + 0.5) / (DF.get(int(t), 0) + 0.5)) for t in terms]
+
+
+def sentence_of(text: str, date: str | None = None):
+    article = Article(id="a", title="Barclays profits hit record level", text=text, date=date)
+    passage = passages_of(article)[0]
+    return passage_sentences(passage)[0], Corpus(article_text=lambda _id: text, idf=idf)
+
+
+def test_the_archive_present_is_the_latest_often_named_year():
+    assert present_until(Corpus(idf=idf)) == 2005
+    assert present_until(Corpus()) is None  # no term statistics: no guess
+
+
+def test_an_article_naming_later_years_but_not_the_asked_one_is_about_another_time():
+    s, corpus = sentence_of("Profits rose 20% to £4.6bn. In 2003, Barclays reported a 20% rise. "
+                            "The bank expects more in 2004.")
+    assert undated_elsewhere(s, analyse("What were Barclays' profits for 2002?"), corpus, 2005)
+    assert not undated_elsewhere(s, analyse("What were Barclays' profits for 2004?"), corpus, 2005)
+
+
+def test_an_article_naming_only_earlier_years_may_be_about_the_present():
+    s, corpus = sentence_of("Williams won her first Grand Slam title since 2003 with victory in Melbourne.")
+    assert not undated_elsewhere(s, analyse("Who won the women's title at the 2005 Australian Open?"),
+                                 corpus, 2005)
+
+
+def test_a_year_after_the_archive_present_is_never_answered_by_an_article_not_naming_it():
+    s, corpus = sentence_of("Safin beat Hewitt in the final in Melbourne. Forecasts run to 2010.")
+    assert undated_elsewhere(s, analyse("Who won the men's title at the 2006 Australian Open?"), corpus, 2005)
+
+
+def test_dated_articles_are_left_to_the_dated_rule():
+    s, corpus = sentence_of("Profits rose 20% to £4.6bn in 2004.", date="2005-02-17")
+    assert not undated_elsewhere(s, analyse("What were Barclays' profits for 2002?"), corpus, 2005)
