@@ -158,6 +158,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     >>> t = "Rosneft bought it in a deal worth $9.4bn (£5bn)."
     >>> [t[a:b] for a, b in candidates(t, "money", ())]
     ['$9.4bn', '£5bn']
+    >>> u = "Novartis bought 67.7% of Eon Labs, founded in 1997, for $31 a share and will cut 1,000 jobs."
+    >>> [u[a:b] for a, b in candidates(u, "number", ("how", "many", "jobs"))]
+    ['1,000']
     """
     if expects == "money":
         found = [m.span() for m in MONEY.finditer(sentence)]
@@ -165,10 +168,17 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             found = [m.span() for m in NUMBER.finditer(sentence)
                      if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
     elif expects == "number":
-        found = [m.span() for m in MONEY.finditer(sentence)] + [
+        # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
+        counting = "many" in known and not any(k in ("percentage", "percent", "proportion", "share")
+                                               for k in known)
+        found = ([] if counting else [m.span() for m in MONEY.finditer(sentence)]) + [
             m.span() for m in NUMBER.finditer(sentence)
-            if not re.match(r"-year-old|-years-old| years? old", sentence[m.end():m.end() + 10])
-            or any(k in ("old", "age", "aged") for k in known)]
+            if (not re.match(r"-year-old|-years-old| years? old", sentence[m.end():m.end() + 10])
+                or any(k in ("old", "age", "aged") for k in known))
+            and not (counting and (re.search(r"per ?cent$", m.group(0))
+                                   or YEAR.fullmatch(m.group(0).strip(" ,."))
+                                   or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
+                                   or MONEY.match(sentence, max(m.start() - 1, 0))))]
     elif expects == "date":
         found = [m.span() for m in DATE.finditer(sentence)
                  if "year" not in known or YEAR.search(m.group(0))]  # "what year": a year, not "Monday"
