@@ -356,14 +356,15 @@ def test_a_manifest_with_wrong_values_is_refused(two_indexes: tuple[Path, Path],
         Store.open(index, hash_settings)
 
 
+@pytest.mark.parametrize("command", ["search", "ask"])
 def test_a_leftover_old_folder_is_recovered_before_anyone_says_there_is_no_index(
-    two_indexes: tuple[Path, Path], hash_settings: Settings, capsys: pytest.CaptureFixture[str]
+    two_indexes: tuple[Path, Path], hash_settings: Settings, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     index, _ = two_indexes
     os.replace(index, old_path(index))  # a swap killed between its two renames
     os.environ["RAG_EMBEDDING__MODEL"] = "hash"
     try:
-        assert main(["search", "troops", "--index", str(index)]) == 0
+        assert main([command, "troops", "--index", str(index)]) == 0
     finally:
         del os.environ["RAG_EMBEDDING__MODEL"]
     assert "Troops" in capsys.readouterr().out and (index / MANIFEST).is_file()
