@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from rag.embedding.calibrate import Layout, calibrate
+from rag.embedding.machine import cpu_line
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -56,43 +61,67 @@ class TorchEmbedder:
 class OnnxEmbedder:
     """An exported graph (mean pooling and normalisation included) run by onnxruntime.
 
-    Texts are sorted by length before batching so that a batch pads to its own longest
-    text, not to the longest text overall; on news passages this alone is a large win.
+    Texts are tokenised once, sorted by token length and cut into runs by `layout`
+    (rag.embedding.calibrate: measured per machine). `layout=None` measures it now, or reads it
+    from the cache beside the model file.
     """
 
     def __init__(
-        self, name: str, model_path: Path, onnx_path: Path, backend: str, batch_size: int = 32
+        self, name: str, model_path: Path, onnx_path: Path, backend: str, batch_size: int = 32,
+        layout: Layout | None = None,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.name = name
         self.backend = backend
         self.batch_size = batch_size
+        self.onnx_path = onnx_path
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self.tokenizer.no_padding()
-        opts = ort.SessionOptions()
-        # One thread per run, one run per core: batches are independent, and splitting each
-        # small op across cores costs more in synchronisation than it gains (44.4 vs 39.9
-        # passages/s on 2 cores). InferenceSession.run is thread-safe and releases the GIL.
-        self.workers = max(1, os.cpu_count() or 1)
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # No busy-waiting between ops: on a shared CPU (measured with 5 other jobs on 2 cores)
-        # spinning threads steal the time they wait for; 11.2 vs 7.2 passages/s without it.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self._pool: ThreadPoolExecutor | None = None
-        self.dim = int(self.session.get_outputs()[0].shape[1] or self._probe_dim())
+        self._sessions: dict[int, Any] = {}
+        self._pools: dict[int, ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+        session = self._session(1)
+        self.inputs = {i.name for i in session.get_inputs()}
+        width = session.get_outputs()[0].shape[1]
+        self.dim = int(width or self._run(session, self._encode(["probe"])).shape[1])
+        self.layout = layout or calibrate(onnx_path, self._embed_with)
 
-    def _probe_dim(self) -> int:
-        return int(self._run(["dimension probe"]).shape[1])
+    @property
+    def runtime(self) -> dict[str, Any]:
+        """How this machine runs it (recorded in index manifests; it does not change the vectors)."""
+        return {**asdict(self.layout), "cpu": cpu_line()}
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        encs = self.tokenizer.encode_batch(texts)
+    def _session(self, threads: int) -> Any:
+        import onnxruntime as ort
+
+        with self._lock:
+            if threads not in self._sessions:
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                opts.inter_op_num_threads = 1
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                # No busy-waiting between ops: on a shared CPU (measured with 5 other jobs on 2 cores)
+                # spinning threads steal the time they wait for; 11.2 vs 7.2 passages/s without it.
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                self._sessions[threads] = ort.InferenceSession(
+                    str(self.onnx_path), opts, providers=["CPUExecutionProvider"])
+            return self._sessions[threads]
+
+    def _pool(self, workers: int) -> ThreadPoolExecutor:
+        with self._lock:
+            if workers not in self._pools:
+                self._pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="onnx-embed")
+            return self._pools[workers]
+
+    def _encode(self, texts: Sequence[str]) -> list[Any]:
+        # one text (a query): encode() skips the tokenizer's thread pool, ~0.1 ms on a busy machine
+        if len(texts) == 1:
+            return [self.tokenizer.encode(texts[0])]
+        return list(self.tokenizer.encode_batch(list(texts)))
+
+    def _run(self, session: Any, encs: list[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -103,22 +132,46 @@ class OnnxEmbedder:
             mask[i, :n] = 1
             types[i, :n] = e.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        out = self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})[0]
+        out = session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})[0]
         return np.asarray(out, dtype=np.float32)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed_with(self.layout, texts)
+
+    def _embed_with(self, layout: Layout, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        # character length is a good enough proxy for token length to group similar texts
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
-        if len(batches) == 1 or self.workers == 1:
-            results: Iterable[np.ndarray] = (self._run([texts[i] for i in b]) for b in batches)
-        else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx-embed")
-            results = self._pool.map(lambda b: self._run([texts[i] for i in b]), batches)
-        for idx, vecs in zip(batches, results, strict=True):
+        encs = self._encode(texts)
+        if len(encs) == 1:  # a query: one thread measured faster (1.2 vs 1.6 ms) than two
+            out[:] = self._run(self._session(1), encs)
+            return _normalise(out)
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
+        groups = runs(order, [len(e.ids) for e in encs], layout.max_tokens, self.batch_size)
+        session = self._session(layout.threads)
+        work = lambda g: self._run(session, [encs[i] for i in g])  # noqa: E731
+        results: Iterable[np.ndarray]
+        if layout.workers == 1 or len(groups) == 1:
+            results = map(work, groups)
+        else:  # InferenceSession.run is thread-safe and releases the GIL
+            results = self._pool(layout.workers).map(work, groups)
+        for idx, vecs in zip(groups, results, strict=True):
             out[idx] = vecs
         return _normalise(out)
+
+
+def runs(order: list[int], lengths: list[int], max_tokens: int, max_texts: int) -> list[list[int]]:
+    """Cut `order` (indices sorted by length) into runs of at most `max_texts` texts whose padded size
+    (texts x longest) stays within `max_tokens`; 0 means one text per run.
+
+    >>> runs([0, 1, 2, 3], [10, 10, 20, 40], 40, 32)
+    [[0, 1], [2], [3]]
+    """
+    groups: list[list[int]] = []
+    for i in order:
+        g = groups[-1] if groups else None
+        if g is not None and len(g) < max_texts and (len(g) + 1) * lengths[i] <= max_tokens:
+            g.append(i)
+        else:
+            groups.append([i])
+    return groups
