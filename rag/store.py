@@ -338,6 +338,12 @@ class Store:
             raise KeyError(f"No passage {passage_id!r} in the index at {self.dir}.")
         return _passage(rows[0])
 
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """An article's passages in text order (indexed by article id)."""
+        rows = self._query(f"SELECT {_PASSAGE_COLS} FROM passages WHERE article_id = ? ORDER BY start",
+                           (article_id,))
+        return [_passage(r) for r in rows]
+
     def row_of(self, passage_id: str) -> int | None:
         rows = self._query("SELECT row FROM passages WHERE id = ?", (passage_id,))
         return int(rows[0][0]) if rows else None
