@@ -32,7 +32,7 @@ def test_calibration_picks_the_fastest_and_caches_it(tmp_path: Path) -> None:
     assert set(calls) == set(cal.candidates(2))
     data = json.loads(cal.cache_path(model).read_text())
     assert data["machine"]["cpu"] == cpu_info()
-    assert data["layout"] == {"workers": 2, "threads": 1, "max_tokens": 512}
+    assert data["layout"] == {"workers": 2, "threads": 1, "max_tokens": 512, "fuse_skip_norm": False}
     calls.clear()
     assert cal.calibrate(model, _fake_run(fast, calls)) == fast and calls == []  # read back, not measured
     assert not list(tmp_path.glob("*.part"))
@@ -60,7 +60,7 @@ def test_a_stale_or_damaged_calibration_is_measured_again(tmp_path: Path, damage
 
 
 def test_candidates_on_one_core_do_not_repeat() -> None:
-    assert cal.candidates(1) == [Layout(1, 1, 0), Layout(1, 1, 512)]
+    assert cal.candidates(1) == [Layout(1, 1, 0), Layout(1, 1, 512), Layout(1, 1, 0, fuse_skip_norm=True)]
     assert all(lay.workers * lay.threads <= 4 for lay in cal.candidates(4))
 
 
@@ -86,7 +86,16 @@ def test_layouts_give_the_same_vectors(sample_settings: Settings) -> None:
     single = emb._embed_with(Layout(2, 1, 0), texts)
     alone = np.vstack([emb._embed_with(Layout(1, 1, 0), [t]) for t in texts])
     np.testing.assert_allclose(single, alone, atol=1e-5)
-    batched = emb._embed_with(Layout(1, 2, 4096), texts)
-    assert ((single * batched).sum(1)).min() > 0.995
+    for other in (Layout(1, 2, 4096), Layout(2, 1, 0, fuse_skip_norm=True)):
+        assert ((single * emb._embed_with(other, texts)).sum(1)).min() > 0.995, other
     np.testing.assert_allclose(np.linalg.norm(single, axis=1), 1.0, rtol=1e-5)
     assert emb.runtime["workers"] >= 1 and "cores" in emb.runtime["cpu"]
+
+
+@pytest.mark.slow
+def test_the_index_manifest_records_the_layout(sample_index: Path) -> None:
+    from rag.manifest import Manifest
+
+    runtime = Manifest.read(sample_index).extra["embedding_runtime"]
+    assert set(runtime) == {"workers", "threads", "max_tokens", "fuse_skip_norm", "cpu"}
+    assert runtime["cpu"].startswith(cpu_info()["model"])

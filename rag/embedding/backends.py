@@ -79,10 +79,10 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self.tokenizer.no_padding()
-        self._sessions: dict[int, Any] = {}
+        self._sessions: dict[tuple[int, bool], Any] = {}
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
-        session = self._session(1)
+        session = self._session(1, False)
         self.inputs = {i.name for i in session.get_inputs()}
         width = session.get_outputs()[0].shape[1]
         self.dim = int(width or self._run(session, self._encode(["probe"])).shape[1])
@@ -93,11 +93,11 @@ class OnnxEmbedder:
         """How this machine runs it (recorded in index manifests; it does not change the vectors)."""
         return {**asdict(self.layout), "cpu": cpu_line()}
 
-    def _session(self, threads: int) -> Any:
+    def _session(self, threads: int, fuse_skip_norm: bool) -> Any:
         import onnxruntime as ort
 
         with self._lock:
-            if threads not in self._sessions:
+            if (threads, fuse_skip_norm) not in self._sessions:
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = threads
                 opts.inter_op_num_threads = 1
@@ -105,9 +105,10 @@ class OnnxEmbedder:
                 # No busy-waiting between ops: on a shared CPU (measured with 5 other jobs on 2 cores)
                 # spinning threads steal the time they wait for; 11.2 vs 7.2 passages/s without it.
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                self._sessions[threads] = ort.InferenceSession(
-                    str(self.onnx_path), opts, providers=["CPUExecutionProvider"])
-            return self._sessions[threads]
+                self._sessions[threads, fuse_skip_norm] = ort.InferenceSession(
+                    str(self.onnx_path), opts, providers=["CPUExecutionProvider"],
+                    disabled_optimizers=[] if fuse_skip_norm else ["SkipLayerNormFusion"])
+            return self._sessions[threads, fuse_skip_norm]
 
     def _pool(self, workers: int) -> ThreadPoolExecutor:
         with self._lock:
@@ -144,11 +145,11 @@ class OnnxEmbedder:
             return out
         encs = self._encode(texts)
         if len(encs) == 1:  # a query: one thread measured faster (1.2 vs 1.6 ms) than two
-            out[:] = self._run(self._session(1), encs)
+            out[:] = self._run(self._session(1, layout.fuse_skip_norm), encs)
             return _normalise(out)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
         groups = runs(order, [len(e.ids) for e in encs], layout.max_tokens, self.batch_size)
-        session = self._session(layout.threads)
+        session = self._session(layout.threads, layout.fuse_skip_norm)
         work = lambda g: self._run(session, [encs[i] for i in g])  # noqa: E731
         results: Iterable[np.ndarray]
         if layout.workers == 1 or len(groups) == 1:

@@ -28,29 +28,33 @@ from rag.embedding.machine import cpu_info, library_versions
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_VERSION = 1  # bump when the candidates or the workload change
+CALIBRATION_VERSION = 2  # bump when the candidates or the workload change
 ROUNDS = 3
 
 
 @dataclass(frozen=True)
 class Layout:
     """`workers` runs at once, each with `threads` intra-op threads, on batches of at most
-    `max_tokens` padded tokens (0: one text per run)."""
+    `max_tokens` padded tokens (0: one text per run). `fuse_skip_norm`: let onnxruntime fuse each
+    residual Add + LayerNormalization into its SkipLayerNormalization kernel; on the EPYC the fused
+    kernel was the slower one (one text per run: 50 vs 57 texts/s on one core)."""
 
     workers: int
     threads: int
     max_tokens: int
+    fuse_skip_norm: bool = False
 
     def label(self) -> str:
         batch = "one text" if self.max_tokens == 0 else f"<= {self.max_tokens} tokens"
-        return f"{self.workers} runs x {self.threads} threads, {batch} per run"
+        fused = ", SkipLayerNorm fused" if self.fuse_skip_norm else ""
+        return f"{self.workers} runs x {self.threads} threads, {batch} per run{fused}"
 
 
 def candidates(n_cores: int) -> list[Layout]:
     """The layouts worth measuring on `n_cores` cores (batches of 32 texts, the earlier fixed layout,
     lost to each of these by 1.3-3x on the EPYC it was measured on, so it is no longer one)."""
     n = max(1, n_cores)
-    out = [Layout(n, 1, 0), Layout(n, 1, 512), Layout(1, n, 0)]
+    out = [Layout(n, 1, 0), Layout(n, 1, 512), Layout(1, n, 0), Layout(n, 1, 0, fuse_skip_norm=True)]
     return list(dict.fromkeys(out))  # on one core several coincide
 
 
@@ -78,7 +82,9 @@ def cached_layout(model_file: Path) -> Layout | None:
         data = json.loads(path.read_text())
         if data.get("machine") != machine_key(model_file):
             return None
-        return Layout(**{k: int(v) for k, v in data["layout"].items()})
+        lay = data["layout"]
+        return Layout(int(lay["workers"]), int(lay["threads"]), int(lay["max_tokens"]),
+                      bool(lay["fuse_skip_norm"]))
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
