@@ -377,6 +377,9 @@ def _build(
             extra: dict[str, object] = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
             if weights:
                 extra["model_weights"] = weights
+            runtime = getattr(emb, "runtime", None)  # how this machine ran it: speed only, not the vectors
+            if runtime:
+                extra["embedding_runtime"] = runtime
             actual = backend_of(emb) if emb else (old.manifest.backend if old is not None else backend)
             Manifest.new(model=model, dim=int(vectors.shape[1]), backend=actual,
                          export_recipe=export_recipe(actual), chunking=chunking,
