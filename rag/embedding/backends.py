@@ -79,10 +79,10 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self.tokenizer.no_padding()
-        self._sessions: dict[tuple[int, bool], Any] = {}
+        self._sessions: dict[int, Any] = {}
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
-        session = self._session(1, False)
+        session = self._session(1)
         self.inputs = {i.name for i in session.get_inputs()}
         width = session.get_outputs()[0].shape[1]
         self.dim = int(width or self._run(session, self._encode(["probe"])).shape[1])
@@ -93,11 +93,11 @@ class OnnxEmbedder:
         """How this machine runs it (recorded in index manifests; it does not change the vectors)."""
         return {**asdict(self.layout), "cpu": cpu_line()}
 
-    def _session(self, threads: int, fuse_skip_norm: bool) -> Any:
+    def _session(self, threads: int) -> Any:
         import onnxruntime as ort
 
         with self._lock:
-            if (threads, fuse_skip_norm) not in self._sessions:
+            if threads not in self._sessions:
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = threads
                 opts.inter_op_num_threads = 1
@@ -105,10 +105,14 @@ class OnnxEmbedder:
                 # No busy-waiting between ops: on a shared CPU (measured with 5 other jobs on 2 cores)
                 # spinning threads steal the time they wait for; 11.2 vs 7.2 passages/s without it.
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                self._sessions[threads, fuse_skip_norm] = ort.InferenceSession(
+                # Residual Add + LayerNormalization stay two ops: onnxruntime's fused SkipLayerNormalization
+                # kernel was the slower one on the EPYC (one text per run, one core: 50 vs 57 texts/s).
+                # Fixed, not calibrated: it moves int8 vectors (cosine down to 0.997), and an index's
+                # vectors and its queries' must agree on every machine.
+                self._sessions[threads] = ort.InferenceSession(
                     str(self.onnx_path), opts, providers=["CPUExecutionProvider"],
-                    disabled_optimizers=[] if fuse_skip_norm else ["SkipLayerNormFusion"])
-            return self._sessions[threads, fuse_skip_norm]
+                    disabled_optimizers=["SkipLayerNormFusion"])
+            return self._sessions[threads]
 
     def _pool(self, workers: int) -> ThreadPoolExecutor:
         with self._lock:
@@ -145,11 +149,11 @@ class OnnxEmbedder:
             return out
         encs = self._encode(texts)
         if len(encs) == 1:  # a query: one thread measured faster (1.2 vs 1.6 ms) than two
-            out[:] = self._run(self._session(1, layout.fuse_skip_norm), encs)
+            out[:] = self._run(self._session(1), encs)
             return _normalise(out)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
         groups = runs(order, [len(e.ids) for e in encs], layout.max_tokens, self.batch_size)
-        session = self._session(layout.threads, layout.fuse_skip_norm)
+        session = self._session(layout.threads)
         work = lambda g: self._run(session, [encs[i] for i in g])  # noqa: E731
         results: Iterable[np.ndarray]
         if layout.workers == 1 or len(groups) == 1:

@@ -4,8 +4,13 @@ The fastest layout depends on the CPU (cache sizes, VNNI), the cores and the onn
 it is measured, not fixed. On an AMD EPYC with AVX-512 VNNI (2 cores) one text per run beat padded
 batches of 32 by 1.45x: a batch's activations (32 x 200 tokens x 384 floats, 4x that in the
 feed-forward layer) spill out of the 1 MB L2 cache and the memory-bound ops (layer norms, GELU,
-softmax) slow down 2-3x; one text also needs no padding. The layout never changes a vector by more
-than int8 rounding, so it is not part of an index's identity (the backend and export recipe are).
+softmax) slow down 2-3x; one text also needs no padding. One text per run is also the only layout
+in which a text's vector does not depend on the texts embedded with it: dynamic int8 quantises each
+run's activations with one scale, so a padded batch moved vectors by up to 0.014 in cosine. All
+candidates run one text at a time and give the same vectors, so the layout is not part of an index's
+identity (the backend and export recipe are). Graph choices that move vectors (onnxruntime's
+SkipLayerNormalization fusion: cosine down to 0.997, int8 rounding flips) are fixed in backends.py,
+not calibrated, so that an index's vectors and its queries' agree on every machine.
 
 The cache file names the machine (CPU model, flags, cores, onnxruntime version): on another
 machine the file is measured again instead of trusted.
@@ -28,33 +33,29 @@ from rag.embedding.machine import cpu_info, library_versions
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_VERSION = 2  # bump when the candidates or the workload change
+CALIBRATION_VERSION = 4  # bump when the candidates or the workload change
 ROUNDS = 3
 
 
 @dataclass(frozen=True)
 class Layout:
     """`workers` runs at once, each with `threads` intra-op threads, on batches of at most
-    `max_tokens` padded tokens (0: one text per run). `fuse_skip_norm`: let onnxruntime fuse each
-    residual Add + LayerNormalization into its SkipLayerNormalization kernel; on the EPYC the fused
-    kernel was the slower one (one text per run: 50 vs 57 texts/s on one core)."""
+    `max_tokens` padded tokens (0: one text per run)."""
 
     workers: int
     threads: int
     max_tokens: int
-    fuse_skip_norm: bool = False
 
     def label(self) -> str:
         batch = "one text" if self.max_tokens == 0 else f"<= {self.max_tokens} tokens"
-        fused = ", SkipLayerNorm fused" if self.fuse_skip_norm else ""
-        return f"{self.workers} runs x {self.threads} threads, {batch} per run{fused}"
+        return f"{self.workers} runs x {self.threads} threads, {batch} per run"
 
 
 def candidates(n_cores: int) -> list[Layout]:
-    """The layouts worth measuring on `n_cores` cores (batches of 32 texts, the earlier fixed layout,
-    lost to each of these by 1.3-3x on the EPYC it was measured on, so it is no longer one)."""
+    """The layouts worth measuring on `n_cores` cores: one text per run only (see above; padded batches
+    of up to 32 texts, the earlier fixed layout, were also 1.3-3x slower on the EPYC)."""
     n = max(1, n_cores)
-    out = [Layout(n, 1, 0), Layout(n, 1, 512), Layout(1, n, 0), Layout(n, 1, 0, fuse_skip_norm=True)]
+    out = [Layout(n, 1, 0), Layout(1, n, 0)]
     return list(dict.fromkeys(out))  # on one core several coincide
 
 
@@ -83,8 +84,7 @@ def cached_layout(model_file: Path) -> Layout | None:
         if data.get("machine") != machine_key(model_file):
             return None
         lay = data["layout"]
-        return Layout(int(lay["workers"]), int(lay["threads"]), int(lay["max_tokens"]),
-                      bool(lay["fuse_skip_norm"]))
+        return Layout(int(lay["workers"]), int(lay["threads"]), int(lay["max_tokens"]))
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
