@@ -65,6 +65,7 @@ class Filters:
     authors: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()  # whole labels (BBC folder, record section/category, Reuters topic)
     newest_first: bool = False  # set by "latest"/"recent" queries
 
     def is_empty(self) -> bool:
