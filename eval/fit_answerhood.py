@@ -38,7 +38,7 @@ from rag.answer.answerhood import (  # noqa: E402
     features,
     question_features,
 )
-from rag.answer.extractive import MAX_CANDIDATES  # noqa: E402
+from rag.answer.extractive import MAX_CANDIDATES, with_articles  # noqa: E402
 from rag.answer.rewrite import standalone_offline  # noqa: E402
 from rag.answer.support import hit_sentences  # noqa: E402
 from rag.evaluation.answers import answer_in  # noqa: E402
@@ -103,6 +103,7 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
         if item.answerable and item.gold_article_ids:
             conditions.append(("no_gold", without_gold(retriever, query, item, k)))
         for name, hits in conditions:
+            hits = with_articles(hits, corpus)
             sentences = hit_sentences(hits)[:MAX_CANDIDATES]
             if not sentences:
                 continue

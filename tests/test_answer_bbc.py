@@ -87,8 +87,6 @@ def test_follow_up_is_rewritten_with_its_topic(bbc, sample_settings):
     assert answer.query != answer.question and "maternity pay" in answer.query
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the answer quotes the Tories ('desperate') only when "
-                   "the question names them; 'the opposition' alone is refused")
 def test_follow_up_quotes_the_opposition(bbc, sample_settings):
     first = ask(bbc, sample_settings, "What did Labour propose on maternity pay?")
     answer = ask(bbc, sample_settings, "And what did the opposition say?",
@@ -108,8 +106,6 @@ def test_australian_open_2005_winner(bbc, sample_settings):
     assert answer.grounded and "Safin" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="known miss on this subset: the quotes come from one article and only "
-                   "its headline names the DS")
 def test_psp_and_ds_are_both_quoted(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "PSP vs Nintendo DS sales?")
     quotes = " ".join(c.quote for c in answer.citations)

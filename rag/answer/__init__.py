@@ -154,10 +154,12 @@ def read_as(result: SearchResult) -> list[str]:
 def corpus_of(retriever: RetrieverLike) -> Corpus:
     """Whole articles and term weights from the retriever's index, where it has them."""
     article = getattr(retriever.store, "article", None)
+    passages = getattr(retriever.store, "article_passages", None)
     bm25 = getattr(retriever, "bm25", None)
     return Corpus(
         article_text=(lambda aid: getattr(article(aid), "text", None)) if article else (lambda _id: None),
         idf=bm25.idf if bm25 is not None and hasattr(bm25, "idf") else (lambda terms: [1.0] * len(terms)),
+        passages=passages if passages is not None else (lambda _id: []),
     )
 
 

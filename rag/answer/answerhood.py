@@ -24,7 +24,7 @@ import numpy as np
 from rag.answer.question import YEAR, QuestionFrame, analyse, candidates
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.retrieval.bm25 import tokenize
-from rag.types import Hit
+from rag.types import Hit, Passage
 
 MODEL_FILE = Path(__file__).with_name("answerhood.json")
 
@@ -54,10 +54,12 @@ _TYPED = ("person", "date", "number", "money", "place", "name")
 @dataclass(frozen=True)
 class Corpus:
     """What the answerer may look up beyond the retrieved passages: an article's whole text (to check a
-    year or name), and the inverse document frequency of stemmed terms (rare words weigh more)."""
+    year or name) and passages (to read the top articles whole), and the inverse document frequency
+    of stemmed terms (rare words weigh more)."""
 
     article_text: Callable[[str], str | None] = lambda _id: None
     idf: Callable[[Sequence[str]], list[float]] = lambda terms: [1.0] * len(terms)
+    passages: Callable[[str], list[Passage]] = lambda _id: []  # an article's passages, in text order
 
 
 # Question-level features for the answerability model: how the best sentence scored and what it lacks.
