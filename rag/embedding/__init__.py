@@ -26,8 +26,9 @@ __all__ = ["AUTO_BACKEND", "Embedder", "HashEmbedder", "backend_of", "export_rec
 
 log = logging.getLogger(__name__)
 
-# Chosen from eval/results/quant_quality.md: on SciFact, int8 (per-channel) stays within
-# 0.01 nDCG@10 of torch fp32 for all-MiniLM-L6-v2 and is the fastest CPU path.
+# Chosen from eval/results/quant_quality.md: on SciFact, int8 (per-channel, one text per run) stays
+# within 0.005 nDCG@10 of torch fp32 for all-MiniLM-L6-v2 (+0.0007) and is the fastest CPU path
+# (3.5x torch on the whole BBC set, eval/results/bench_index.md; OpenVINO bf16 was slower).
 AUTO_BACKEND = "onnx-int8"
 
 
