@@ -18,22 +18,20 @@ import numpy as np
 
 from rag.answer.figures import missing_figures
 from rag.answer.injection import overlaps_instruction
-from rag.answer.support import Embedder, best_span, strip_markers
+from rag.answer.markers import ANY, UNSUPPORTED, parse_markers, strip_markers
+from rag.answer.support import Embedder, best_span
 from rag.chunking import sentence_spans
 from rag.types import Citation, Hit, Passage
 
-_KEYS = r"\d+(?:\s*[,;]\s*\d+)*"
-_MARKER = re.compile(rf"\[({_KEYS})\]")
 # "Claim. [1]" -> "Claim [1]." so the marker stays with its sentence when the text is split
 # (also after a closing quote: 'he said "no." [2]').
-_MARKER_AFTER_STOP = re.compile(rf"([.!?][\"'”’)]*)((?:\s*\[(?:{_KEYS}|unsupported)\])+)")
+_MARKER_AFTER_STOP = re.compile(rf"([.!?][\"'”’)]*)((?:\s*{ANY})+)")
 # Support a cited span must reach for an LLM sentence to count as backed by it. Calibrated by
 # eval/calibrate_refusal.py: SciFact claims score 0.30-0.97 (p10 0.45) against their evidence
 # abstract and 0.00-0.36 (p90 0.23) against a random one; 0.30 accepts 99% and rejects 99%
 # (eval/results/refusal_calibration.md). It checks that a sentence is *about* what its passage says,
 # not that it agrees: a changed figure is caught by the figures check, a negated claim still passes.
 MIN_CLAIM_SUPPORT = 0.30
-UNSUPPORTED = "[unsupported]"
 # A list item's marker at the start of a line ("1.", "2)", "-", "*", "•"). Sentence splitting makes
 # "1." a sentence of its own; it is kept in the output, in front of its item, and left out of the
 # claim that is checked.
@@ -59,18 +57,6 @@ def citation_at(number: int, passage: Passage, start: int, end: int) -> Citation
     quote = passage.text[start - passage.start : end - passage.start]
     return Citation(number, passage.id, passage.article_id, passage.title, passage.date, passage.author,
                     passage.source, start, end, quote)
-
-
-def parse_markers(text: str) -> list[int]:
-    """Example:
-
-    >>> parse_markers("Troops arrive [2][1, 3] and leave [2].")
-    [2, 1, 3]
-    """
-    keys: list[int] = []
-    for m in _MARKER.finditer(text):
-        keys.extend(int(k) for k in re.split(r"\s*[,;]\s*", m.group(1)))
-    return list(dict.fromkeys(keys))
 
 
 def split_answer(text: str) -> list[str]:

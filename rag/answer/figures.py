@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.answer.support import strip_markers
+from rag.answer.markers import strip_markers
 from rag.types import Passage
 
 # Not a figure: a digit run glued to a word ("COVID19"), part of a name ("HHV-8", "4-PBA", "F4/80")

@@ -24,9 +24,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from rag.answer.citations import Draft, answer_lines, citation_at, parse_markers, verify
+from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
-from rag.answer.support import Embedder, best_span, strip_markers
+from rag.answer.markers import parse_markers, strip_markers
+from rag.answer.support import Embedder, best_span
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
 from rag.settings import LocalSettings
 from rag.types import Citation, Hit

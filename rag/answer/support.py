@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.answer.markers import strip_markers
 from rag.chunking import sentence_spans
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
@@ -31,7 +32,6 @@ _QUESTION_WORDS = frozenset(str.split(
     there their them they its this those these he she his her him we our you your"""
 ))
 SHORTLIST = 20  # sentences embedded per answer (see shortlist)
-_MARKER = re.compile(r"\s*\[(?:\d+(?:\s*,\s*\d+)*|unsupported)\]")
 
 
 class Embedder(Protocol):
@@ -57,15 +57,6 @@ def content_terms(text: str) -> list[str]:
     """
     stems = tokenize(" ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _QUESTION_WORDS))
     return list(dict.fromkeys(stems))
-
-
-def strip_markers(text: str) -> str:
-    """Example:
-
-    >>> strip_markers("Troops arrive [1, 2].")
-    'Troops arrive.'
-    """
-    return _MARKER.sub("", text).strip()
 
 
 def passage_sentences(passage: Passage, hit_index: int = 0) -> list[Sentence]:

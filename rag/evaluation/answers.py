@@ -20,11 +20,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.answer.markers import strip_markers
 from rag.evaluation.metrics import latency_summary
 from rag.evaluation.qa import QAItem
 from rag.settings import Settings
 
-_MARKER = re.compile(r"\[(?:\d+(?:\s*[,;]\s*\d+)*|unsupported)\]")
 _UNITS = ((re.compile(r"\s*per\s?cent\b|\s*percent\b"), "%"), (re.compile(r"\s*billion\b"), "bn"),
           (re.compile(r"\s*million\b"), "m"), (re.compile(r"\s*trillion\b"), "tn"))
 
@@ -51,10 +51,6 @@ def answer_in(text: str, answers: Sequence[str]) -> bool:
     """
     hay = normalise(text)
     return any(re.search(rf"(?<![\w.]){re.escape(normalise(a))}(?!\w)", hay) for a in answers if a.strip())
-
-
-def strip_markers(text: str) -> str:
-    return _MARKER.sub("", text)
 
 
 def _mean(values: Sequence[bool]) -> float | str:

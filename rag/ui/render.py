@@ -8,15 +8,12 @@ the page; the only markup here is markup this module writes itself.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rag.answer import markers
 from rag.types import Answer, Article, Citation, Filters, Hit
-
-# Inline citation markers as the answerer writes them: [1], [2, 3] or [1][2].
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 # Characters that Markdown (and the Chatbot's KaTeX) would turn into structure. Writing them as
 # numeric entities shows the same character but gives the Markdown parser nothing to act on, so
@@ -111,15 +108,14 @@ def answer_html(text: str, turn: int, numbers: Sequence[int] | None = None,
     known = None if numbers is None else set(numbers)
     out: list[str] = []
     pos = 0
-    for m in MARKER.finditer(text):
-        nums = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+    for start, end, nums in markers.find(text):
         if known is not None and not all(n in known for n in nums):
             continue
-        if any(lo <= m.start() < hi for lo, hi in quoted):
+        if any(lo <= start < hi for lo, hi in quoted):
             continue
-        out.append(md_esc(text[pos:m.start()]))
+        out.append(md_esc(text[pos:start]))
         out.append('<span class="cite-group">' + "".join(chip(turn, n) for n in nums) + "</span>")
-        pos = m.end()
+        pos = end
     out.append(md_esc(text[pos:]))
     return "".join(out)
 
