@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.dates import parse_date
 from rag.types import Answer, Article, Citation, Filters, Hit, Passage
 from rag.ui import render
 from rag.ui.export import answer_markdown, conversation_markdown, write_export
 from rag.ui.feedback import read_feedback, save_feedback
-from rag.ui.session import Session, make_filters, parse_date, turn_of_message
+from rag.ui.session import Session, make_filters, turn_of_message
 
 EVIL = ("Intro. <script>alert(1)</script> <img src=x onerror=alert(1)> "
         "[click](javascript:alert(1)) and **bold** `code` $$x$$ done.")

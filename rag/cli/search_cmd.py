@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from rag import dates
 from rag.cli.options import add_retrieval_options
 from rag.errors import SettingsError
 from rag.settings import Settings
@@ -33,31 +34,21 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _date(value: str | None, end: bool) -> str | None:
-    """'1987' -> 1987-01-01 (or 1987-12-31 for --until); full dates pass through; not a date: an error."""
-    from rag.ui.session import parse_date  # the UI's sidebar check, so both edges accept the same dates
-
-    flag = "--until" if end else "--since"
-    try:
-        value = parse_date(value, flag)
-    except ValueError as exc:
-        raise SettingsError(str(exc), help="") from exc
-    if not value:
-        return None
-    if len(value) == 4 and value.isdigit():
+def _year_edge(value: str | None, end: bool) -> str | None:
+    """'1987' -> 1987-01-01 (or 1987-12-31 for --until); other bounds pass through ("1987-03" for
+    --until keeps all of March: the store compares ISO prefixes)."""
+    if value and len(value) == 4:
         return f"{value}-12-31" if end else f"{value}-01-01"
-    if len(value) == 7 and end:
-        return value  # "1987-03": the store compares ISO prefixes, so this keeps all of March
     return value
 
 
 def date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    """--since / --until as filter bounds; an empty range is an error, not a silent "nothing found"."""
-    lo, hi = _date(since, False), _date(until, True)
-    if lo and hi and lo > hi[: len(lo)]:
-        raise SettingsError(f"The date range is empty: --since {lo} is after --until {hi}.",
-                            help="Swap them.")
-    return lo, hi
+    """--since / --until as filter bounds; not a date, or an empty range, is an error."""
+    try:
+        lo, hi = dates.date_range(since, until, "--since", "--until")
+    except ValueError as exc:
+        raise SettingsError(str(exc), help="") from exc
+    return _year_edge(lo, False), _year_edge(hi, True)
 
 
 def filters_from(args: argparse.Namespace) -> Filters:

@@ -6,15 +6,12 @@ gradio_client connection), so one person's answers can never show up in another'
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
+from rag.dates import date_range
 from rag.types import Answer, Filters
-
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # store filters compare ISO prefixes
 
 # Bounds on what a request may carry (the browser, or any client of the API, sends all of it).
 # A 10 MB question kept a worker busy 63 s and took the server from 0.3 to 4.2 GB.
@@ -46,27 +43,6 @@ class Session:
         if self.selected is None or not 0 <= self.selected < len(self.answers):
             return None
         return self.answers[self.selected]
-
-
-def parse_date(value: str | None, name: str) -> str | None:
-    """'' -> None; '2016-06' stays '2016-06'; anything not ISO raises ValueError naming the fix."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    if not _DATE.match(text) or not _real_date(text):
-        raise ValueError(f"{name} date {text!r} is not a date: write it as YYYY-MM-DD (or YYYY-MM, YYYY).")
-    return text
-
-
-def _real_date(text: str) -> bool:
-    """'2016-02-29' yes, '2016-13-45' no: a well-formed but impossible date would silently filter
-    on string order (2016-13 sorts after every 2016 date) instead of being rejected."""
-    year, month, day = (int(x) for x in (text.split("-") + ["1", "1"])[:3])
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
 
 
 def check_request(question: str, history: Sequence[object] | None, session: Session,
@@ -107,9 +83,7 @@ def check_request(question: str, history: Sequence[object] | None, session: Sess
 def make_filters(since: str | None, until: str | None, authors: Iterable[str] | None,
                  sources: Iterable[str] | None) -> Filters | None:
     """The sidebar's filter controls -> `Filters`, or None when nothing is set."""
-    lo, hi = parse_date(since, "From"), parse_date(until, "To")
-    if lo and hi and lo > hi[: len(lo)]:
-        raise ValueError(f"The date range is empty: From {lo} is after To {hi}. Swap them.")
+    lo, hi = date_range(since, until, "From", "To")
     filters = Filters(
         since=lo, until=hi,
         authors=tuple(a.strip() for a in authors or () if a and a.strip()),
