@@ -19,8 +19,9 @@ import numpy as np
 from rag.answer.figures import missing_figures
 from rag.answer.injection import overlaps_instruction
 from rag.answer.markers import ANY, UNSUPPORTED, parse_markers, strip_markers
-from rag.answer.support import Embedder, best_span
+from rag.answer.support import best_span
 from rag.chunking import sentence_spans
+from rag.embedding import Embedder
 from rag.types import Citation, Hit, Passage
 
 # "Claim. [1]" -> "Claim [1]." so the marker stays with its sentence when the text is split

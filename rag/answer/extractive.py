@@ -24,8 +24,9 @@ import numpy as np
 from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, load_model
 from rag.answer.citations import Draft, citation_at
 from rag.answer.question import YEAR, QuestionFrame, candidates
-from rag.answer.support import Embedder, Sentence, content_terms, hit_sentences
+from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
+from rag.embedding import Embedder
 from rag.settings import AnswerSettings
 from rag.types import Citation, Hit
 

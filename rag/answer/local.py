@@ -27,7 +27,8 @@ import numpy as np
 from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
-from rag.answer.support import Embedder, best_span
+from rag.answer.support import best_span
+from rag.embedding import Embedder
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
 from rag.settings import LocalSettings
 from rag.types import Citation, Hit

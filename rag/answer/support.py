@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from rag.answer.markers import strip_markers
 from rag.chunking import sentence_spans
+from rag.embedding import Embedder
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
 
@@ -32,10 +32,6 @@ _QUESTION_WORDS = frozenset(str.split(
     there their them they its this those these he she his her him we our you your"""
 ))
 SHORTLIST = 20  # sentences embedded per answer (see shortlist)
-
-
-class Embedder(Protocol):
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
