@@ -181,11 +181,12 @@ def temp_path(final: Path) -> Path:
     return final.with_name(f"{final.name}.tmp-{os.getpid()}")
 
 
-def recover(final: Path) -> None:
-    """Finish or undo a swap that a killed process left half done."""
+def recover(final: Path, marker: str = MANIFEST) -> None:
+    """Finish or undo a swap that a killed process left half done (`marker`: the file written last,
+    whose presence means the new folder is complete)."""
     old = old_path(final)
     if old.is_dir():
-        if (final / MANIFEST).is_file():
+        if (final / marker).is_file():
             shutil.rmtree(old, ignore_errors=True)  # the new index made it; the old one is garbage
         else:
             if final.exists():
@@ -193,18 +194,20 @@ def recover(final: Path) -> None:
             os.replace(old, final)
 
 
-def swap_in(tmp: Path, final: Path) -> None:
+def swap_in(tmp: Path, final: Path, marker: str = MANIFEST, carry: bool = True) -> None:
     """Make `tmp` the index at `final`; at every instant one complete index exists on disk.
 
     Files in `final` that the build did not write (the UI's feedback.jsonl, anything a user put
     there) are carried into the new folder as hard links before the swap, so they are the same
     files: a line appended through either path, before or after the swap, is in the new index.
+    Other folders (a tuned model: `marker` its record file, `carry=False`) are swapped whole.
     """
-    recover(final)
-    carried = _carry_over(final, tmp)
+    recover(final, marker)
+    carried = _carry_over(final, tmp) if carry else frozenset()
     if final.exists() and _exchange(tmp, final):
         # `tmp` now holds the old index: catch anything created in it since the first pass
-        _carry_over(tmp, final, skip=carried)
+        if carry:
+            _carry_over(tmp, final, skip=carried)
         old = tmp
     else:
         old = old_path(final)

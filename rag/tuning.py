@@ -9,7 +9,6 @@ nothing beyond sentence-transformers; a few hundred pairs take minutes on a lapt
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import time
@@ -22,6 +21,7 @@ import numpy as np
 from rag.chunking import embedding_text
 from rag.embedding import Embedder
 from rag.errors import RagError
+from rag.manifest import swap_in, temp_path
 from rag.store import Store
 
 TUNE_FILE = "tune.json"  # written beside the weights: what the model was tuned from, and how
@@ -152,14 +152,12 @@ def _mean(values: Iterable[float]) -> float:
 
 
 def _save(model: object, out: Path, record: dict[str, object]) -> Path:
+    # The index's swap: a run killed between its two renames leaves OUT.old, put back (or dropped,
+    # when the new model made it: TUNE_FILE is written last) by the next save.
     out = out.resolve()
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp = temp_path(out)
     shutil.rmtree(tmp, ignore_errors=True)
     model.save(str(tmp))  # type: ignore[attr-defined]
     (tmp / TUNE_FILE).write_text(json.dumps(record, indent=2) + "\n")
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, out, marker=TUNE_FILE, carry=False)
     return out
