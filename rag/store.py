@@ -127,6 +127,31 @@ def _one_thread() -> Iterator[None]:
 
 # Opens of an index folder tried while an update keeps swapping it (each swap is one rename).
 OPEN_TRIES = 3
+Opened = TypeVar("Opened")
+
+
+def open_unchanged(folder: Path, open_once: Callable[[Manifest], Opened],
+                   close: Callable[[Opened], None]) -> Opened:
+    """`open_once(manifest)`, repeated while the folder's manifest changes under it.
+
+    An index's files are opened by path one after another, so an update swapping the folder in
+    between could pair one build's manifest with another's files: the manifest is read again after
+    the open, and the open repeated when it moved. A refusal (IndexNotFound, IndexMismatch) is
+    repeated too when the manifest moved, since it may be the two builds disagreeing.
+    """
+    for attempt in range(1, OPEN_TRIES + 1):
+        manifest = Manifest.read(folder)
+        try:
+            opened = open_once(manifest)
+        except (IndexNotFound, IndexMismatch):
+            if attempt < OPEN_TRIES and Manifest.read(folder) != manifest:
+                continue
+            raise
+        if Manifest.read(folder) == manifest:
+            return opened
+        close(opened)
+    raise IndexMismatch(f"The index at {folder} kept changing while it was being opened.",
+                        help="Open it again once the running index update has finished.")
 
 
 def _read(folder: Path, name: str, load: Callable[[Path], T]) -> T:
@@ -210,11 +235,8 @@ class Store:
         whose files are damaged (with the rebuild command, never a library's traceback)."""
         folder = real_index_path(Path(index_dir))
         recover(folder)
-        # The files are opened by path one after another, so an update swapping the folder in between
-        # could pair one build's manifest with another's vectors: the manifest is read again after
-        # loading, and the open repeated when it changed.
-        for attempt in range(1, OPEN_TRIES + 1):
-            manifest = Manifest.read(folder)
+
+        def open_once(manifest: Manifest) -> Store:
             for name in (DB, VECTORS_FAISS, VECTORS_NPY):
                 if not (folder / name).is_file():
                     raise IndexNotFound(f"The index at {folder} is incomplete: {name} is missing.",
@@ -226,18 +248,10 @@ class Store:
                     help=f"Set RAG_EMBEDDING__MODEL={manifest.model}, or rebuild it with: "
                          f"rag index PATH --index {folder} --rebuild.",
                 )
-            try:
-                manifest.verify_files(folder, (DB, VECTORS_FAISS, VECTORS_NPY))
-                store = cls(folder, manifest, settings)
-            except IndexMismatch:  # counts of two builds disagree: a swap, if the manifest moved
-                if attempt < OPEN_TRIES and Manifest.read(folder) != manifest:
-                    continue
-                raise
-            if Manifest.read(folder) == manifest:
-                return store
-            store.close()
-        raise IndexMismatch(f"The index at {folder} kept changing while it was being opened.",
-                            help="Open it again once the running index update has finished.")
+            manifest.verify_files(folder, (DB, VECTORS_FAISS, VECTORS_NPY))
+            return cls(folder, manifest, settings)
+
+        return open_unchanged(folder, open_once, Store.close)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)

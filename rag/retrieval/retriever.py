@@ -23,7 +23,7 @@ from rag.retrieval.fusion import Fused, fuse, fuse_articles
 from rag.retrieval.rerank import load_reranker
 from rag.retrieval.timequery import infer_time, merge
 from rag.settings import Settings
-from rag.store import OPEN_TRIES, Store
+from rag.store import Store, open_unchanged
 from rag.types import Filters, Hit, Passage, SearchResult
 
 MODES = ("bm25", "dense", "hybrid")
@@ -58,26 +58,22 @@ class Retriever:
         recover(folder)  # a swap killed half-way leaves NAME.old: put it back before looking
         if not (folder / "manifest.json").is_file():
             raise IndexNotFound(f"There is no index at {folder}.")
-        for attempt in range(1, OPEN_TRIES + 1):
+
+        def open_once(manifest: Manifest) -> tuple[tuple[int, int, int], Store, BM25Index]:
             identity = index_identity(folder)  # before the open: a swap after it shows as a change
             store = Store.open(folder, settings)
             try:
+                # Store.open checks its own files against the manifest; the BM25 files are read after
+                # it, so an update landing in between would pair one build's store with another's BM25.
+                if store.manifest != manifest:
+                    raise IndexMismatch(f"The index at {folder} changed while it was being opened.")
                 store.manifest.verify_files(folder, (BM25_FOLDER + "/",))
-                bm25 = load_bm25(folder / BM25_FOLDER)
-            except (IndexNotFound, IndexMismatch):
-                if attempt < OPEN_TRIES and Manifest.read(folder) != store.manifest:
-                    store.close()  # an update swapped the folder between the two reads: open again
-                    continue
+                return identity, store, load_bm25(folder / BM25_FOLDER)
+            except BaseException:
                 store.close()
                 raise
-            # Store.open checks its own files against the manifest; the BM25 files are read after
-            # it, so an update landing in between would pair one build's store with another's BM25.
-            if Manifest.read(folder) == store.manifest:
-                break
-            store.close()
-        else:
-            raise IndexMismatch(f"The index at {folder} kept changing while it was being opened.",
-                                help="Open it again once the running index update has finished.")
+
+        identity, store, bm25 = open_unchanged(folder, open_once, lambda opened: opened[1].close())
         retriever = cls(store, settings, bm25)
         retriever.identity = identity
         if retriever.settings.retrieval.mode != "bm25":
