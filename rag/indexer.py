@@ -329,7 +329,8 @@ def _build(
     changed = len(articles) - len(unchanged) - added
     base = replace(base, added=added, changed=changed, unchanged=len(unchanged), full_reason=full_reason)
     if old is not None and not added and not changed and not base.removed and not base.moved:
-        kind = choose_kind(settings.index.kind, len(old), settings.index.hnsw_threshold)
+        kind = choose_kind(settings.index.kind, len(old), settings.index.hnsw_threshold,
+                           settings.index.ivfpq_threshold)
         if kind == old.manifest.index_kind:
             return replace(base, passages=len(old), seconds=time.perf_counter() - t0, nothing_to_do=True)
     every = [a for a, _ in carried] + articles  # earlier articles first, in their old order
@@ -365,16 +366,18 @@ def _build(
             # a model folder's journal entries are keyed by its weights too: tuned again, it starts afresh
             keys, texts, reuse, old, embedder, settings, f"{model}#{weights}" if weights else model, backend,
             index_dir, progress)
-    kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold)
+    kind = choose_kind(settings.index.kind, len(passages), settings.index.hnsw_threshold,
+                       settings.index.ivfpq_threshold)
     tmp = temp_path(index_dir)
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         with _disk_full_is_an_error(index_dir):
-            write_store(tmp, [(a, hashes[a.id]) for a in every], list(zip(passages, keys, strict=True)),
-                        vectors, kind)
+            vector_info = write_store(tmp, [(a, hashes[a.id]) for a in every],
+                                      list(zip(passages, keys, strict=True)), vectors, kind)
             _write_bm25(tmp, [texts.get(k) or _header_text(p, settings, tokenizer_model)
                               for p, k in zip(passages, keys, strict=True)])
-            extra: dict[str, object] = {"backend_requested": backend, "tokenizer_model": tokenizer_model}
+            extra: dict[str, object] = {"backend_requested": backend, "tokenizer_model": tokenizer_model,
+                                        **vector_info}
             if weights:
                 extra["model_weights"] = weights
             runtime = getattr(emb, "runtime", None)  # how this machine ran it: speed only, not the vectors

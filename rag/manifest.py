@@ -25,7 +25,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _OPTIONAL = {"format_version", "export_recipe", "files"}  # fields a version-1 manifest may lack
 BACKENDS = ("onnx-int8", "onnx", "torch", "hash", "custom")  # what rag.embedding.backend_of reports
-KINDS = ("flat", "hnsw")
+KINDS = ("flat", "hnsw", "ivfpq")
 # field -> the JSON types it may hold (bool is excluded from the int fields by _check_types)
 _TYPES: dict[str, tuple[type, ...]] = {
     "format_version": (int,), "model": (str,), "dim": (int,), "backend": (str,), "normalized": (bool,),

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import faiss
 import numpy as np
 
+from rag import ivf
 from rag.embedding import Embedder, export_recipe, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.manifest import REBUILD, Manifest, real_index_path, recover
@@ -49,11 +50,19 @@ CREATE INDEX passages_date ON passages(date);
 """
 
 
-def choose_kind(kind: str, n: int, hnsw_threshold: int) -> str:
-    """auto -> exact flat search while small, HNSW above the threshold."""
+def choose_kind(kind: str, n: int, hnsw_threshold: int, ivfpq_threshold: int | None = None) -> str:
+    """auto -> exact flat search while small, HNSW above the threshold, IVF-PQ on disk past the
+    second one (where HNSW's fp32 vectors and graph no longer fit a serving node's RAM)."""
     if kind == "auto":
+        if ivfpq_threshold is not None and n >= ivfpq_threshold:
+            return "ivfpq"
         return "hnsw" if n >= hnsw_threshold else "flat"
     return kind
+
+
+def vector_files(kind: str) -> tuple[str, str]:
+    """The two vector files of an index kind: the FAISS index and the exact vectors."""
+    return (VECTORS_FAISS, ivf.VECTORS_F16) if kind == "ivfpq" else (VECTORS_FAISS, VECTORS_NPY)
 
 
 def build_faiss(vectors: np.ndarray, kind: str) -> faiss.Index:
@@ -79,8 +88,9 @@ def write_store(
     passages: Sequence[tuple[Passage, str]],
     vectors: np.ndarray,
     kind: str,
-) -> None:
-    """Write passages.sqlite, vectors.npy and vectors.faiss into `folder` (the manifest is the caller's).
+) -> dict[str, Any]:
+    """Write passages.sqlite and the vector files of `kind` into `folder` (the manifest is the caller's);
+    returns what the manifest should record about the vector index (IVF-PQ: parameters and recall).
 
     `articles` pairs each article with its content hash, `passages` each passage with the
     sha256 of its embedded text; passage order is row order.
@@ -105,8 +115,11 @@ def write_store(
     finally:
         con.close()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if kind == "ivfpq":
+        return {"ivfpq": ivf.build(vectors, folder / VECTORS_FAISS, folder / ivf.VECTORS_F16)}
     np.save(folder / VECTORS_NPY, vectors, allow_pickle=False)
     faiss.write_index(build_faiss(vectors, kind), str(folder / VECTORS_FAISS))
+    return {}
 
 
 @contextmanager
@@ -200,9 +213,12 @@ class Store:
         self._lock = threading.Lock()
         uri = f"file:{(folder / DB).resolve()}?mode=ro"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._ivf = manifest.extra.get("ivfpq") if manifest.index_kind == "ivfpq" else None
+        _, exact_file = vector_files(manifest.index_kind)
         try:
-            self.index = _read(folder, VECTORS_FAISS, lambda p: faiss.read_index(str(p)))
-            self._vectors = _read(folder, VECTORS_NPY,
+            read_faiss = ivf.open_index if self._ivf is not None else (lambda p: faiss.read_index(str(p)))
+            self.index = _read(folder, VECTORS_FAISS, read_faiss)
+            self._vectors = _read(folder, exact_file,
                                   lambda p: np.load(p, mmap_mode="r", allow_pickle=False))
             if self.index.d != manifest.dim or self.index.ntotal != manifest.passages:
                 raise IndexMismatch(
@@ -210,7 +226,7 @@ class Store:
                     f"{manifest.dim}, FAISS holds {self.index.ntotal} x {self.index.d}."
                 )
             if getattr(self._vectors, "shape", None) != (manifest.passages, manifest.dim):
-                raise IndexMismatch(f"The index at {folder} is damaged: {VECTORS_NPY} holds "
+                raise IndexMismatch(f"The index at {folder} is damaged: {exact_file} holds "
                                     f"{getattr(self._vectors, 'shape', '?')} vectors, the manifest "
                                     f"{manifest.passages} x {manifest.dim}.")
             counts = _read(folder, DB, lambda _: self._db.execute(
@@ -227,6 +243,8 @@ class Store:
         # the exact scanner: the flat index itself, or the vectors an HNSW graph is built over
         hnsw_storage = getattr(self.index, "storage", None)
         self._flat = faiss.downcast_index(hnsw_storage) if hnsw_storage is not None else self.index
+        if self._ivf is not None and not {"nprobe", "rerank"} <= set(self._ivf):
+            raise IndexMismatch(f"The manifest of {folder} lacks the IVF-PQ search parameters.", help=REBUILD)
         self._meta: RowMeta | None = None
 
     @classmethod
@@ -237,7 +255,8 @@ class Store:
         recover(folder)
 
         def open_once(manifest: Manifest) -> Store:
-            for name in (DB, VECTORS_FAISS, VECTORS_NPY):
+            names = (DB, *vector_files(manifest.index_kind))
+            for name in names:
                 if not (folder / name).is_file():
                     raise IndexNotFound(f"The index at {folder} is incomplete: {name} is missing.",
                                         help="Rebuild it with: rag index PATH --index DIR --rebuild.")
@@ -248,7 +267,7 @@ class Store:
                     help=f"Set RAG_EMBEDDING__MODEL={manifest.model}, or rebuild it with: "
                          f"rag index PATH --index {folder} --rebuild.",
                 )
-            manifest.verify_files(folder, (DB, VECTORS_FAISS, VECTORS_NPY))
+            manifest.verify_files(folder, names)
             return cls(folder, manifest, settings)
 
         return open_unchanged(folder, open_once, Store.close)
@@ -300,6 +319,8 @@ class Store:
         k = min(k, len(self))
         if k <= 0:
             return []
+        if self._ivf is not None:
+            return self._search_ivf(q, k, allowed_rows)
         if allowed_rows is None:
             with self._lock, _one_thread():
                 scores, ids = self.index.search(q, k)
@@ -327,6 +348,23 @@ class Store:
         hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         hits.sort(key=lambda h: (-h[1], h[0]))  # ties by row, like the unfiltered flat search
         return hits
+
+    def _search_ivf(self, q: np.ndarray, k: int, allowed_rows: np.ndarray | None) -> list[tuple[int, float]]:
+        assert self._ivf is not None
+        nprobe, rerank = int(self._ivf["nprobe"]), int(self._ivf["rerank"])
+        if allowed_rows is None:
+            with self._lock, _one_thread():
+                return ivf.search(self.index, self._vectors, q, k, nprobe, rerank)
+        allowed = np.asarray(allowed_rows, dtype=np.int64)
+        allowed = np.unique(allowed[(allowed >= 0) & (allowed < len(self))])
+        if len(allowed) <= EXACT_SUBSET:
+            return ivf.exact_subset(self._vectors, q, allowed, k)
+        mask = np.zeros(len(self), dtype=bool)
+        mask[allowed] = True
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+        with self._lock, _one_thread():
+            return ivf.search(self.index, self._vectors, q, k, nprobe, rerank, selector)
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
