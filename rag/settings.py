@@ -38,10 +38,13 @@ class EmbeddingSettings(_Group):
 
 
 class IndexSettings(_Group):
-    kind: Literal["auto", "flat", "hnsw"] = "auto"
+    kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
     hnsw_threshold: int = Field(50_000, ge=0)  # exact search stays fast up to here
 
 
+    # past here auto picks IVF-PQ on disk: HNSW's fp32 vectors + graph cost ~1.9 KB of RAM per passage
+    # (eval/results/bench_scale.md), IVF-PQ well under 300 bytes; below it HNSW is faster and exact-er
+    ivfpq_threshold: int = Field(1_000_000, ge=0)
 class RetrievalSettings(_Group):
     mode: Literal["bm25", "dense", "hybrid"] = "hybrid"
     # 12 passages: the answer stage finds the answer sentence among them more often than among 8 and
