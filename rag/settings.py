@@ -1,10 +1,12 @@
-"""One settings object, in groups, read from defaults, the environment (RAG_GROUP__FIELD) and the CLI."""
+"""One settings object, in groups, read from defaults, the environment (RAG_GROUP__FIELD) and the CLI
+(`--set GROUP.FIELD=VALUE` on every command); `rag settings` lists each value and where it came from."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,11 +42,11 @@ class EmbeddingSettings(_Group):
 class IndexSettings(_Group):
     kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
     hnsw_threshold: int = Field(50_000, ge=0)  # exact search stays fast up to here
-
-
     # past here auto picks IVF-PQ on disk: HNSW's fp32 vectors + graph cost ~1.9 KB of RAM per passage
     # (eval/results/bench_scale.md), IVF-PQ well under 300 bytes; below it HNSW is faster and exact-er
     ivfpq_threshold: int = Field(1_000_000, ge=0)
+
+
 class RetrievalSettings(_Group):
     mode: Literal["bm25", "dense", "hybrid"] = "hybrid"
     # 12 passages: the answer stage finds the answer sentence among them more often than among 8 and
@@ -121,23 +123,16 @@ class Settings(_Group):
     ui: UISettings = UISettings()
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, then RAG_GROUP__FIELD variables, then keyword overrides {group: {field: v}}.
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then RAG_GROUP__FIELD variables, then the command's `--set GROUP.FIELD=VALUE`, then
+        keyword overrides {group: {field: v}} (a command's own flags, such as `search --mode`).
 
         The OpenAI-style variables OPENAI_BASE_URL / OPENAI_API_KEY fill the LLM group too.
         """
-        env = os.environ if environ is None else environ
-        data: dict[str, dict[str, Any]] = {}
-        for key, value in env.items():
-            if not key.startswith("RAG_") or "__" not in key:
-                continue
-            group, _, name = key[4:].lower().partition("__")
-            data.setdefault(group, {})[name] = value
-        for key, name in (("OPENAI_BASE_URL", "base_url"), ("OPENAI_API_KEY", "api_key")):
-            if key in env:
-                data.setdefault("llm", {}).setdefault(name, env[key])
-        for group, values in overrides.items():
-            data.setdefault(group, {}).update({k: v for k, v in values.items() if v is not None})
+        data: dict[str, dict[str, Any]] = {g: dict(v) for g, v in _env_layer(environ)[0].items()}
+        for layer in (_cli_sets, overrides):
+            for group, values in layer.items():
+                data.setdefault(group, {}).update({k: v for k, v in values.items() if v is not None})
         try:
             return cls.model_validate(data)
         except Exception as exc:  # pydantic's message names the field and the problem
@@ -151,3 +146,66 @@ class Settings(_Group):
         dump.get("llm", {}).pop("api_key", None)
         blob = json.dumps(dump, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# The running command's `--set GROUP.FIELD=VALUE` (rag.cli.main sets them once per command).
+_cli_sets: dict[str, dict[str, str]] = {}
+
+
+def _env_layer(environ: Mapping[str, str] | None) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Settings named by the environment, and for each "group.field" the variable that named it."""
+    env = os.environ if environ is None else environ
+    data: dict[str, dict[str, str]] = {}
+    origin: dict[str, str] = {}
+    for key, value in env.items():
+        if not key.startswith("RAG_") or "__" not in key:
+            continue
+        group, _, name = key[4:].lower().partition("__")
+        data.setdefault(group, {})[name] = value
+        origin[f"{group}.{name}"] = f"env {key}"
+    for key, name in (("OPENAI_BASE_URL", "base_url"), ("OPENAI_API_KEY", "api_key")):
+        if key in env and name not in data.get("llm", {}):
+            data.setdefault("llm", {})[name] = env[key]
+            origin[f"llm.{name}"] = f"env {key}"
+    return data, origin
+
+
+def parse_sets(pairs: Sequence[str]) -> dict[str, dict[str, str]]:
+    """['retrieval.rrf_k=30'] -> {'retrieval': {'rrf_k': '30'}} (pydantic converts the types)."""
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        group, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise SettingsError(f"--set {pair!r} is not GROUP.FIELD=VALUE (e.g. retrieval.rrf_k=30).")
+        field = Settings.model_fields.get(group)
+        model = field.annotation if field else None
+        if not (isinstance(model, type) and issubclass(model, _Group) and name in model.model_fields):
+            raise SettingsError(f"--set {pair!r}: there is no setting {group}.{name}.",
+                                help="`rag settings` lists them all.")
+        out.setdefault(group, {})[name] = value
+    return out
+
+
+def use_cli_sets(pairs: Sequence[str]) -> None:
+    """Make `--set` pairs a layer of every `Settings.from_env` in this process (one command)."""
+    sets = parse_sets(pairs)
+    _cli_sets.clear()
+    _cli_sets.update(sets)
+
+
+SECRETS = frozenset({"llm.api_key", "ui.auth"})
+
+
+def setting_rows(environ: Mapping[str, str] | None = None) -> list[tuple[str, Any, str]]:
+    """(group.field, current value, where it came from: default, the variable's name, or --set) for
+    every setting; secrets are shown as '***'."""
+    values = Settings.from_env(environ).model_dump()
+    origin = _env_layer(environ)[1]
+    rows = []
+    for group, fields in values.items():
+        for name, value in fields.items():
+            key = f"{group}.{name}"
+            where = "--set" if name in _cli_sets.get(group, {}) else origin.get(key, "default")
+            rows.append((key, "***" if key in SECRETS and value else value, where))
+    return rows

@@ -9,7 +9,7 @@ import sys
 from rag.errors import RagError
 
 # name -> module under rag.cli; each module has register(subparsers) that sets func=run(args) -> int
-COMMANDS = ["ingest", "index", "search", "ask", "eval", "tune", "serve", "demo"]
+COMMANDS = ["ingest", "index", "search", "ask", "eval", "tune", "serve", "demo", "settings"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    for command in sub.choices.values():  # every command takes --set, read once in main()
+        command.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
+                             help="override a setting (repeatable; `rag settings` lists them)")
     return parser
 
 
@@ -34,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from rag.settings import use_cli_sets
+
     try:
+        use_cli_sets(args.set)
         return int(args.func(args) or 0)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -42,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        use_cli_sets([])  # main() run in-process (tests) must not leave this command's --set behind
 
 
 if __name__ == "__main__":

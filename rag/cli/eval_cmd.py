@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rag.errors import EvalInputError, SettingsError
+from rag.errors import EvalInputError
 from rag.settings import DEFAULT_INDEX, PROJECT_ROOT, Settings
 
 RESULTS = PROJECT_ROOT / "eval" / "results"
@@ -42,25 +42,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--depth", type=int, default=100, help="documents kept per query (Recall@100 needs 100)")
     p.add_argument("--limit", type=int, help="only the first N queries (quick tuning runs)")
     p.add_argument("--out", type=Path, help="output prefix (default eval/results/NAME-SPLIT)")
-    p.add_argument(
-        "--set", action="append", default=[], metavar="GROUP.FIELD=VALUE", help="override a setting"
-    )
     p.add_argument("--no-answers", action="store_true", help="--qa: skip the answer-level checks")
     p.add_argument("--batch", type=int, default=1, help="embed N queries at once (faster; latency averaged)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
-
-
-def parse_overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
-    """['retrieval.rrf_k=30'] -> {'retrieval': {'rrf_k': '30'}} (pydantic converts the types)."""
-    out: dict[str, dict[str, str]] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        group, dot, name = key.strip().partition(".")
-        if not sep or not dot or not name:
-            raise SettingsError(f"--set {pair!r} is not GROUP.FIELD=VALUE (e.g. retrieval.rrf_k=30).")
-        out.setdefault(group, {})[name] = value
-    return out
 
 
 def _compare(paths: list[str]) -> int:
@@ -82,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from rag.evaluation.report import render_markdown, write_report
     from rag.evaluation.runner import evaluate_beir, evaluate_qa
 
-    settings = Settings.from_env(**parse_overrides(args.set))
+    settings = Settings.from_env()  # with the command's --set
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     progress = not args.quiet
     if args.beir:
