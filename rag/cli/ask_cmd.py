@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
         "--answerer llm (or --llm) uses the OpenAI-compatible endpoint in RAG_LLM__BASE_URL, RAG_LLM__MODEL.",
     )
     p.add_argument("question")
-    add_retrieval_options(p, None, "passages to retrieve (default: retrieval.k)")
+    add_retrieval_options(p, "passages", None, "passages to retrieve and read (default: setting retrieval.k)")
     p.add_argument("--answerer", choices=["extractive", "local", "llm"], default=None,
                    help="who writes the answer (default from settings: RAG_ANSWER__ANSWERER); local and llm "
                    "fall back to extractive with a warning when unavailable")
@@ -80,16 +80,16 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()  # Retriever.open says when there is no index, after recovering one
     retriever = Retriever.open(args.index, settings)
     since, until = date_range(args.since, args.until)
-    filters = Filters(since=since, until=until)
+    filters = Filters(since=since, until=until, authors=tuple(args.author), sources=tuple(args.source))
     use_llm = True if args.llm else None
     if args.answerer:
         settings.answer.answerer = args.answerer
     if args.json:
         answer = answer_question(args.question, retriever, settings, filters=filters, mode=args.mode,
-                                 k=args.k, use_llm=use_llm)
+                                 k=args.passages, use_llm=use_llm)
         json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     print_stream(stream_answer(args.question, retriever, settings, filters=filters, mode=args.mode,
-                               k=args.k, use_llm=use_llm), sys.stdout)
+                               k=args.passages, use_llm=use_llm), sys.stdout)
     return 0

@@ -10,7 +10,7 @@ from rag.errors import EvalInputError
 from rag.settings import DEFAULT_INDEX, PROJECT_ROOT, Settings
 
 RESULTS = PROJECT_ROOT / "eval" / "results"
-USAGE = """rag eval --beir DIR [--split test] [--modes bm25,dense,hybrid] [--k 10] [--out PREFIX]
+USAGE = """rag eval --beir DIR [--split test] [--modes bm25,dense,hybrid] [--cutoff 10] [--out PREFIX]
        rag eval --qa FILE [--index DIR] [--modes ...] [--out PREFIX]
        rag eval compare A.json B.json"""
 
@@ -38,7 +38,10 @@ def register(subparsers: Any) -> None:
         "--index-root", type=Path, default=PROJECT_ROOT / "index", help="where BEIR indexes are kept"
     )
     p.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated retrieval modes")
-    p.add_argument("--k", type=int, default=10, help="metric cut-off (nDCG@k, Recall@k, MRR@k)")
+    p.add_argument("--cutoff", type=int, default=10, metavar="K",
+                   help="metric cut-off (nDCG@K, Recall@K, MRR@K)")
+    p.add_argument("--k", dest="cutoff", type=int, default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)  # deprecated alias of --cutoff
     p.add_argument("--depth", type=int, default=100, help="documents kept per query (Recall@100 needs 100)")
     p.add_argument("--limit", type=int, help="only the first N queries (quick tuning runs)")
     p.add_argument("--out", type=Path, help="output prefix (default eval/results/NAME-SPLIT)")
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             dataset,
             settings,
             modes,
-            args.k,
+            args.cutoff,
             args.depth,
             args.index_root,
             args.limit,
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             args.index,
             settings,
             modes,
-            args.k,
+            args.cutoff,
             args.depth,
             name=args.qa.stem,
             fingerprint=qa_fingerprint(args.qa),

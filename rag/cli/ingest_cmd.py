@@ -10,12 +10,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rag.chunking import chunk_articles
 from rag.errors import IngestError
-from rag.ingest import IngestReport, ingest
 from rag.settings import SAMPLE_CORPUS, Settings
+
+if TYPE_CHECKING:  # `rag --help` loads every command module: the readers load on use
+    from rag.ingest import IngestReport
 
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "url", "text")
 _SHOWN = 10  # above this many problems, a count by reason comes before the full list
@@ -23,7 +24,7 @@ _SHOWN = 10  # above this many problems, a count by reason comes before the full
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("ingest", help="read article files and print what was found")
-    p.add_argument("paths", nargs="*", metavar="PATH", help=f"files or folders (default: {SAMPLE_CORPUS})")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus/sample)")
     p.add_argument("--articles", metavar="OUT.jsonl", help="write the normalised articles as JSON Lines")
     p.add_argument("--passages", metavar="OUT.jsonl", help="write the passages as JSON Lines")
     p.add_argument("--strict", action="store_true", help="any problem in the input is an error (exit 1)")
@@ -33,6 +34,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rag.chunking import chunk_articles
+    from rag.ingest import ingest
+
     paths = args.paths or [str(SAMPLE_CORPUS)]
     progress = not args.quiet and sys.stderr.isatty()
     report = ingest(paths, progress=progress)

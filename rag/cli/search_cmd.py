@@ -23,9 +23,7 @@ def register(subparsers: Any) -> None:
         description="Hybrid BM25 + dense search; filters apply before the top-k cut.",
     )
     p.add_argument("query", help="the search text; a year, a month or 'latest' in it narrows by date")
-    add_retrieval_options(p, 10, "number of hits (default 10)")
-    p.add_argument("--author", action="append", default=[], metavar="NAME", help="author (repeatable)")
-    p.add_argument("--source", action="append", default=[], metavar="NAME", help="source (repeatable)")
+    add_retrieval_options(p, "hits", 10, "number of hits (default 10)")
     p.add_argument("--article", action="append", default=[], metavar="ID", help="article id (repeatable)")
     p.add_argument("--newest-first", action="store_true", help="order the hits by date, newest first")
     p.add_argument("--rerank", metavar="MODEL", help="cross-encoder folder or cached name to rerank with")
@@ -96,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_time:
         retrieval["time_aware"] = False
     settings = Settings.from_env(retrieval=retrieval)
-    result = Retriever.open(args.index, settings).search(args.query, k=args.k, filters=filters_from(args))
+    result = Retriever.open(args.index, settings).search(args.query, k=args.hits, filters=filters_from(args))
     if args.json:
         json.dump([h.to_dict() for h in result.hits], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

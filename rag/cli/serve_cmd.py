@@ -67,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="start the chat UI over an index")
-    p.add_argument("--index", default=str(DEFAULT_INDEX), help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--index", default=str(DEFAULT_INDEX), help="index folder (default: index/default)")
     add_server_options(p)
     p.set_defaults(func=run)
