@@ -4,7 +4,6 @@ prompt injection, LLM query rewriting. Support checks use the real embedding mod
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 from fake_llm_server import FakeLLM
@@ -75,10 +74,9 @@ def test_http_500_falls_back_to_offline(retriever, fake):
 
 
 def test_slow_endpoint_times_out_and_falls_back(retriever, fake):
+    # No wall-clock bound (a loaded CI machine makes one flaky): the warning says the timeout fired.
     fake.mode, fake.delay = "slow", 3.0
-    start = time.perf_counter()
     answer = answer_question(QUESTION, retriever, llm_settings(fake.base_url, timeout_s=0.5))
-    assert time.perf_counter() - start < 2.5
     assert answer.answerer == "extractive (LLM fallback)"
     assert "within 0.5 s" in answer.warnings[0]
     check_answer(answer, article_of(retriever))
