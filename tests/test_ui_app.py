@@ -164,9 +164,10 @@ def test_streaming_filters_history_and_errors_through_the_api(tmp_path: Path) ->
 
         shown = html.unescape(str(failed[0][-1]["content"]))
         assert "Sorry, that failed: The endpoint refused" in shown and "RAG_LLM__BASE_URL" in shown
-        with pytest.raises(Exception, match="YYYY-MM-DD"):
-            client.predict("dated?", [], "last June", "", [], [], "hybrid", 8, "Offline (extractive)",
-                           api_name="/ask")
+        # a bad date is said beside the date box (the last output), and nothing is asked
+        out = client.predict("dated?", [], "last June", "", [], [], "hybrid", 8, "Offline (extractive)",
+                             api_name="/ask")
+        assert "YYYY-MM-DD" in out[-1] and "Check the filters" in out[-2] and len(backend.calls) == 2
     finally:
         app.close()
 

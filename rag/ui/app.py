@@ -20,7 +20,7 @@ from rag.settings import Settings
 from rag.types import Answer
 from rag.ui import render
 from rag.ui.assets import CSS, JS, SCROLL_TO_CARD, SCROLL_TO_MARK
-from rag.ui.backend import Backend, IndexBackend
+from rag.ui.backend import Backend, Facets, IndexBackend
 from rag.ui.export import KEEP_S, answer_text, write_export
 from rag.ui.feedback import save_feedback
 from rag.ui.guard import Guard, throttled_login
@@ -32,11 +32,13 @@ from rag.ui.session import Session, check_request, make_filters, turn_of_message
 CONCURRENCY = 4
 OFFLINE, LOCAL, LLM = "Offline (extractive)", "Local model (written)", "LLM"
 ANSWERER_OF = {OFFLINE: "extractive", LOCAL: "local", LLM: "llm"}
-EXAMPLES = [
-    "How many soldiers will the US, Germany and Britain each contribute?",
-    "What did NATO decide about the Baltic states?",
-]
 Msg = dict[str, Any]
+
+
+def example_questions(facets: Facets) -> list[str]:
+    """Questions about this archive's own stories, built from its headlines (a few sections' newest)."""
+    return [f"{h.rstrip('.?!')}: what happened?" for h in facets.headlines] or [
+        "What does the archive say about the latest news?"]
 
 
 def _msg(role: str, content: str) -> Msg:
@@ -96,12 +98,20 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
         session = gr.State(Session())
         with gr.Sidebar(label="Filters", open=True, elem_id="sidebar"):
             gr.Markdown("### Filters")
-            since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="since")
-            until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="until")
+            # only the filters this archive can answer; one that cannot apply says why instead
+            sections = gr.Dropdown(list(facets.sections), multiselect=True, label="Sections",
+                                   elem_id="sections-filter", visible=bool(facets.sections),
+                                   info="From the folder, section/category field or topic of each article.")
+            since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="since",
+                               visible=facets.has_dates)
+            until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="until",
+                               visible=facets.has_dates)
+            filter_note = gr.HTML("", elem_id="filter-error")
+            gr.HTML(render.facets_note_html(facets), elem_id="facet-note")
             authors = gr.Dropdown(list(facets.authors), multiselect=True, allow_custom_value=True,
-                                  label="Authors", elem_id="authors")
+                                  label="Authors", elem_id="authors", visible=bool(facets.authors))
             sources = gr.Dropdown(list(facets.sources), multiselect=True, allow_custom_value=True,
-                                  label="Sources", elem_id="sources-filter")
+                                  label="Sources", elem_id="sources-filter", visible=len(facets.sources) > 1)
             gr.Markdown("### Retrieval")
             mode = gr.Radio(["hybrid", "bm25", "dense"], value=settings.retrieval.mode, label="Mode",
                             elem_id="mode")
@@ -116,8 +126,10 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                 "cites the passage it comes from. Click a number to see it.</p></div>")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
+                # the chat fits the window with the question and actions under it (1366x768 included)
                 chatbot = gr.Chatbot(
-                    elem_id="chat", label="Chat", show_label=False, height=560, layout="bubble",
+                    elem_id="chat", label="Chat", show_label=False, height="max(300px, calc(100vh - 330px))",
+                    layout="bubble",
                     latex_delimiters=[], buttons=[], feedback_options=("Like", "Dislike"),
                     placeholder="Ask a question about the articles in the index.",
                 )
@@ -125,11 +137,13 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                     question = gr.Textbox(show_label=False, placeholder="Ask about the news…", scale=6,
                                           elem_id="question", autofocus=True, max_lines=4)
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                with gr.Row():
+                ask_note = gr.HTML("", elem_id="ask-error")
+                with gr.Row(elem_id="actions"):
                     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
                     export = gr.DownloadButton("Export as Markdown", size="sm", interactive=False,
                                                elem_id="export")
-                gr.Examples(EXAMPLES, inputs=question, label="Try (sample corpus)")
+                gr.Examples(example_questions(facets), inputs=question, label="Try (from this archive)",
+                            elem_id="examples")
             with gr.Column(scale=2), gr.Tabs(elem_id="right-tabs") as tabs:
                 with gr.Tab("Sources", id="sources"):
                     panel = gr.HTML(render.source_cards(None, 0, {}), label="sources",
@@ -142,18 +156,27 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
         # parameter names are the API's (gradio_client: predict(question, history, since, ...))
         def respond(question: str, history: list[Msg], sess: Session, since: str, until: str,
                     authors: list[str], sources: list[str], mode: str, passages: float,
-                    answerer: str) -> Iterator[tuple[Any, ...]]:
+                    answerer: str, sections: list[str] | None = None) -> Iterator[tuple[Any, ...]]:
             q = (question or "").strip()
-            if not q:
-                raise gr.Error("Type a question first.")
+            if not q:  # an empty box: nothing to ask, nothing to complain about
+                yield gr.skip(), sess, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+                return
+            # a bad input is said beside that input; the conversation and the question stay as they are
+            try:
+                filters = make_filters(since, until, authors, sources, sections)
+            except ValueError as exc:
+                beside_ask = render.input_error_html(f"Check the filters: {exc}")
+                beside_filters = render.input_error_html(str(exc))
+                yield gr.skip(), sess, gr.skip(), gr.skip(), gr.skip(), beside_ask, beside_filters
+                return
             try:  # bounds first: anything the browser or an API client sends is checked here
                 passages = check_request(q, history, sess, authors, sources, mode, passages)
-                filters = make_filters(since, until, authors, sources)
             except ValueError as exc:
-                raise gr.Error(str(exc)) from exc
+                yield gr.skip(), sess, gr.skip(), gr.skip(), gr.skip(), render.input_error_html(str(exc)), ""
+                return
             turn = len(sess.answers)
             messages = list(history or []) + [_msg("user", render.question_html(q)), _msg("assistant", "…")]
-            yield messages, sess, gr.skip(), gr.skip(), ""
+            yield messages, sess, gr.skip(), gr.skip(), "", "", ""
             text, final = "", None
             try:
                 choice = ANSWERER_OF.get(answerer, "extractive")
@@ -166,13 +189,16 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
                     else:
                         text += item
                         messages[-1] = _msg("assistant", render.answer_html(text, turn))
-                        yield messages, sess, gr.skip(), gr.skip(), gr.skip()
+                        yield messages, sess, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except RagError as exc:
                 messages[-1] = _msg("assistant", render.md_esc(f"Sorry, that failed: {exc}"))
-                yield messages, sess, gr.skip(), gr.skip(), gr.skip()
+                yield messages, sess, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
             if final is None:
-                raise gr.Error("The answerer stopped without an answer; see the server log.")
+                messages[-1] = _msg("assistant", "Sorry, the answerer stopped without an answer; "
+                                                 "see the server log.")
+                yield messages, sess, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
             messages[-2] = _msg("user", render.question_html(q, final))
             messages[-1] = _msg("assistant", render.final_answer_html(final, turn))
             sess.answers.append(final)
@@ -180,11 +206,13 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
             sess.export = str(write_export(sess.answers, replaces=sess.export))
             download = gr.DownloadButton(value=sess.export, interactive=True)
             # the question box was emptied at the start; what is in it now is the next question
-            yield messages, sess, _panel(backend, sess), download, gr.skip()
+            yield messages, sess, _panel(backend, sess), download, gr.skip(), gr.skip(), gr.skip()
 
-        inputs = [question, chatbot, session, since, until, authors, sources, mode, k, answerer]
-        gr.on([ask.click, question.submit], respond, inputs, [chatbot, session, panel, export, question],
-              api_name="ask", concurrency_limit=CONCURRENCY).then(
+        inputs = [question, chatbot, session, since, until, authors, sources, mode, k, answerer, sections]
+        outputs = [chatbot, session, panel, export, question, ask_note, filter_note]
+        # show_progress only on the chat: a status overlay on the panel or the box hides what is there
+        gr.on([ask.click, question.submit], respond, inputs, outputs, api_name="ask",
+              concurrency_limit=CONCURRENCY, show_progress_on=[chatbot]).then(
             lambda: gr.Tabs(selected="sources"), None, tabs, api_visibility="private")
 
         def on_action(raw: str, sess: Session) -> tuple[Any, ...]:
@@ -205,7 +233,9 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
             if act.get("kind") == "open":
                 art = backend.article(str(act.get("article", "")))
                 if art is None:
-                    raise gr.Error("That article is no longer in the index; rebuild or reload the page.")
+                    gone = ('<div class="src-empty">That article is no longer in the index; '
+                            "reload the page.</div>")
+                    return gr.skip(), gone, gr.Tabs(selected="article"), sess
                 try:
                     start, end = int(act.get("start", 0)), int(act.get("end", 0))
                 except (TypeError, ValueError, OverflowError):

@@ -19,10 +19,14 @@ a.cite-chip {
 }
 a.cite-chip:hover { background: var(--color-accent); color: white !important; }
 .q-notes { margin-top: 4px; font-size: .8em; opacity: .8; }
-.q-rewrite::before { content: "↻ "; }
-.q-filter::before { content: "📅 "; }
+/* no icon glyphs: an emoji font is not on every machine, and the notes say what they are in words */
+.q-notes span { display: inline-block; border-left: 2px solid var(--color-accent); padding-left: 5px; }
+.input-error { color: #b42318; font-size: .85em; margin: 2px 0 0; }
+.input-error:empty { display: none; }
+.facet-note { font-size: .8em; color: var(--body-text-color-subdued); margin: 0 0 6px; }
 .a-warning { margin-top: 6px; font-size: .85em; color: #a15c00; }
-#sources-panel { max-height: 640px; overflow-y: auto; }
+/* the panels scroll inside themselves and fit the window, so nothing below them is pushed off-screen */
+#sources-panel, #article-panel { max-height: calc(100vh - 230px); min-height: 240px; overflow-y: auto; }
 .src-head { font-size: .85em; margin-bottom: 6px; color: var(--body-text-color-subdued); }
 .src-card {
   border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
@@ -43,10 +47,20 @@ a.cite-chip:hover { background: var(--color-accent); color: white !important; }
   background: var(--button-secondary-background-fill); cursor: pointer;
 }
 .src-empty { color: var(--body-text-color-subdued); padding: 24px 4px; }
-#article-panel { max-height: 640px; overflow-y: auto; }
 .art-url { font-size: .8em; word-break: break-all; margin-bottom: 6px; }
 .index-info th { text-align: left; padding-right: 8px; font-weight: 500; }
 .index-info td { word-break: break-all; }
+/* laptop: the title and action rows stay compact so "Clear chat" and "Export" are above the fold */
+#app-title { margin-bottom: 0; }
+#actions { gap: 6px; }
+footer { position: static !important; margin-top: 12px; }
+/* phone: chat first, the sources under it; the filter drawer fits the screen with its close button */
+#filter-error:not(:has(.input-error)), #ask-error:not(:has(.input-error)) { display: none; }
+@media (max-width: 640px) {
+  /* open, the drawer is the whole screen wide and Gradio's close button hangs over its right edge */
+  #sidebar.open .toggle-button { transform: translateX(-16px); }
+  #sources-panel, #article-panel { max-height: 60vh; }
+}
 .error-page {
   max-width: 720px; margin: 60px auto; padding: 24px; border: 2px solid #d9534f; border-radius: 10px;
 }
@@ -88,19 +102,65 @@ JS = """
       if (navigator.clipboard) navigator.clipboard.writeText(text).then(done); else done();
     }
   }, true);
+  // Screen readers: Gradio labels each message with its raw content, which for an answer is escaped
+  // HTML. Relabel it with the text as shown, each citation chip read as "[n]".
+  const spoken = (el) => {
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('a.cite-chip').forEach((a) => a.replaceWith(' [' + a.textContent.trim() + ']'));
+    copy.querySelectorAll('button, svg').forEach((b) => b.remove());
+    return copy.textContent.replace(/\\s+/g, ' ').trim();
+  };
+  const relabel = () => {
+    document.querySelectorAll('#chat [aria-label*="s message: "]').forEach((el) => {
+      const label = el.getAttribute('aria-label');
+      const who = label.slice(0, label.indexOf('s message: ') + 11);
+      const want = who + spoken(el);
+      if (label !== want) el.setAttribute('aria-label', want);
+    });
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    setTimeout(() => { queued = false; relabel(); }, 50);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true,
+                             attributes: true, attributeFilter: ['aria-label']});
+  // a phone: the filter drawer starts closed (the chat is what people came for); the toggle opens it
+  if (window.matchMedia('(max-width: 640px)').matches) {
+    const close = () => {
+      const side = document.querySelector('#sidebar, .sidebar');
+      if (!side) return setTimeout(close, 100);
+      if (side.classList.contains('open')) {
+        const btn = document.querySelector('.sidebar .toggle-button, #sidebar .toggle-button');
+        if (btn) btn.click();
+      }
+    };
+    close();
+  }
 }
 """
 
+# Scroll the panel that holds the target, never the page: scrollIntoView also scrolls the window,
+# which pushed the chat out of view on a laptop screen.
+_SCROLL_IN = """
+  const inside = (box, el, center) => {
+    if (!box || !el) return;
+    const top = el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    const want = center ? top - (box.clientHeight - el.offsetHeight) / 2 : top - 8;
+    box.scrollTo({top: Math.max(0, want), behavior: 'smooth'});
+  };
+"""
+
 SCROLL_TO_CARD = """
-() => setTimeout(() => {
-  const card = document.querySelector('#sources-panel .src-card.selected');
-  if (card) card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+() => setTimeout(() => {""" + _SCROLL_IN + """
+  inside(document.querySelector('#sources-panel'),
+         document.querySelector('#sources-panel .src-card.selected'), false);
 }, 150)
 """
 
 SCROLL_TO_MARK = """
-() => setTimeout(() => {
-  const mark = document.querySelector('#article-panel #article-mark');
-  if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
+() => setTimeout(() => {""" + _SCROLL_IN + """
+  inside(document.querySelector('#article-panel'),
+         document.querySelector('#article-panel #article-mark'), true);
 }, 250)
 """

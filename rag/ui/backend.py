@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from rag.rowfilter import section_sql
 from rag.settings import Settings
 from rag.types import Answer, Article, Filters
 
@@ -22,10 +23,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Facets:
-    """Distinct authors and sources in the index, for the filter dropdowns."""
+    """What the archive holds, for the filters and the example questions: distinct authors, sources
+    and sections (most frequent first), the date range, how many articles carry a date, a few headlines."""
 
     authors: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    first_date: str | None = None
+    last_date: str | None = None
+    dated: int = 0
+    articles: int = 0
+    headlines: tuple[str, ...] = ()
+
+    @property
+    def has_dates(self) -> bool:
+        return self.dated > 0
 
 
 class Backend(Protocol):
@@ -42,28 +54,56 @@ class Backend(Protocol):
     def facets(self) -> Facets: ...
 
 
-def read_facets(db_path: Path, limit: int = 500) -> Facets:
-    """Distinct non-empty authors and sources, most frequent first, read-only.
+def _distinct(con: sqlite3.Connection, expr: str, limit: int) -> tuple[str, ...]:
+    rows = con.execute(
+        f"SELECT v, COUNT(*) AS n FROM (SELECT {expr} AS v FROM articles) WHERE v IS NOT NULL AND v != '' "
+        "GROUP BY v ORDER BY n DESC, v LIMIT ?", (limit,)
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
 
-    Capped at `limit` each: a dropdown of thousands of names helps no one, and the filter also
-    matches substrings typed by hand.
+
+def _headlines(con: sqlite3.Connection, sections: Sequence[str], n: int) -> tuple[str, ...]:
+    """Up to `n` headlines of the newest articles, one per section where there are sections, so the
+    examples show the archive's range. A headline of 4 to 14 words reads as a question's topic."""
+    order = "date DESC, row"  # newest first; undated rows (NULL) last
+    groups: list[str | None] = list(sections[:n]) or [None]
+    out: list[str] = []
+    for group in groups:
+        where = "" if group is None else f"WHERE {section_sql('metadata')} = ?"
+        args: tuple[Any, ...] = () if group is None else (group,)
+        for (title,) in con.execute(f"SELECT title FROM articles {where} ORDER BY {order} LIMIT 50", args):
+            words = str(title or "").split()
+            if 4 <= len(words) <= 14 and title not in out:
+                out.append(str(title))
+                if group is not None or len(out) >= n:
+                    break
+        if len(out) >= n:
+            break
+    return tuple(out[:n])
+
+
+def read_facets(db_path: Path, limit: int = 500) -> Facets:
+    """The archive's facets, read-only from its article table.
+
+    Capped at `limit` values each: a dropdown of thousands of names helps no one, and the author and
+    source filters also match substrings typed by hand.
     """
     if not db_path.is_file():
         return Facets()
     con = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
     try:
-        out = []
-        for column in ("author", "source"):
-            rows = con.execute(
-                f"SELECT {column}, COUNT(*) AS n FROM articles WHERE {column} IS NOT NULL AND {column} != '' "
-                f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?", (limit,)
-            ).fetchall()
-            out.append(tuple(str(r[0]) for r in rows))
+        authors = _distinct(con, "author", limit)
+        sources = _distinct(con, "source", limit)
+        sections = _distinct(con, section_sql("metadata"), limit)
+        first, last, dated, total = con.execute(
+            "SELECT MIN(date), MAX(date), COUNT(date), COUNT(*) FROM articles").fetchone()
+        headlines = _headlines(con, sections, 3)
     except sqlite3.Error:
         return Facets()  # an older layout without these columns: the filters still take typed text
     finally:
         con.close()
-    return Facets(authors=out[0], sources=out[1])
+    return Facets(authors=authors, sources=sources, sections=sections, first_date=first, last_date=last,
+                  dated=int(dated), articles=int(total), headlines=headlines)
 
 
 class IndexBackend:

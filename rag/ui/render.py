@@ -230,6 +230,30 @@ def index_info_html(stats: Mapping[str, Any]) -> str:
     return f'<table class="index-info">{cells}</table>'
 
 
+def facets_note_html(facets: Any) -> str:
+    """What the archive's metadata allows, in words: why a filter is missing, the dates it covers."""
+    notes = []
+    if not facets.has_dates:
+        notes.append("This archive's articles carry no dates, so there is no date filter and no "
+                     "newest-first order.")
+    elif facets.dated < facets.articles:
+        notes.append(f"Dates run {facets.first_date[:10]} to {facets.last_date[:10]}; "
+                     f"{facets.articles - facets.dated} of {facets.articles} articles have none and "
+                     "fail any date filter.")
+    else:
+        notes.append(f"Dates run {facets.first_date[:10]} to {facets.last_date[:10]}.")
+    if not facets.authors:
+        notes.append("No author is recorded.")
+    if len(facets.sources) == 1:
+        notes.append(f"Every article is from {facets.sources[0]}.")
+    return "".join(f'<p class="facet-note">{esc(n)}</p>' for n in notes)
+
+
+def input_error_html(message: str) -> str:
+    """A bad input, said beside it (the conversation stays as it is)."""
+    return f'<p class="input-error" role="alert">{esc(message)}</p>'
+
+
 def error_page_html(title: str, message: str) -> str:
     """The page shown instead of the chat when the index cannot be opened; `message` names the fix."""
     return (f'<div class="error-page"><h2>{esc(title)}</h2><p>{esc(message)}</p>'

@@ -81,13 +81,17 @@ def check_request(question: str, history: Sequence[object] | None, session: Sess
 
 
 def make_filters(since: str | None, until: str | None, authors: Iterable[str] | None,
-                 sources: Iterable[str] | None) -> Filters | None:
+                 sources: Iterable[str] | None, sections: Iterable[str] | None = None) -> Filters | None:
     """The sidebar's filter controls -> `Filters`, or None when nothing is set."""
+    picked = [str(v) for v in sections or ()]
+    if len(picked) > MAX_FILTER_VALUES or any(len(v) > MAX_FILTER_CHARS for v in picked):
+        raise ValueError(f"Too many or too long sections: pick at most {MAX_FILTER_VALUES}.")
     lo, hi = date_range(since, until, "From", "To")
     filters = Filters(
         since=lo, until=hi,
         authors=tuple(a.strip() for a in authors or () if a and a.strip()),
         sources=tuple(s.strip() for s in sources or () if s and s.strip()),
+        sections=tuple(s.strip() for s in picked if s.strip()),
     )
     return None if filters.is_empty() else filters
 
