@@ -9,6 +9,7 @@ lists are as deep as in `rag eval --beir` (200 passages x 3 = 600), z-statistics
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 import tempfile
@@ -91,4 +92,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--test", action="store_true", help="also score the chosen row on test (once)")
+    cli.parse_args()
     main()

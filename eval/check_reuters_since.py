@@ -9,6 +9,7 @@ be built with the hash embedder for speed:
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -74,4 +75,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("index", help="a Reuters-21578 index folder")
+    cli.parse_args()
     sys.exit(main())

@@ -7,6 +7,7 @@ dense feedback. Train split only.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 from pathlib import Path
@@ -45,4 +46,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.parse_args()
     main()

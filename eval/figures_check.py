@@ -15,6 +15,7 @@ land on another figure of the text is counted as not caught.
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import re
@@ -119,4 +120,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.parse_args()
     main()

@@ -6,6 +6,7 @@ product's own index, then re-ranked in numpy per configuration (train and test s
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -254,6 +255,8 @@ def both(b: Bench, f: Callable[[], np.ndarray], article_level: bool = False) -> 
 
 
 if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.parse_args()
     B = Bench()
     print("bm25", both(B, lambda: np.where(B.bm > 0, B.bm, -np.inf)))
     print("dense", both(B, lambda: B.dense))

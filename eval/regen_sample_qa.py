@@ -9,6 +9,7 @@ a question are the passages of its gold articles that contain one of its answers
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -51,4 +52,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
+    cli.parse_args()
     sys.exit(main())

@@ -6,6 +6,7 @@ judged in train (the tuned model has seen them as positives) against those with 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -51,4 +52,6 @@ def main(model: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "models/scifact-minilm")
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("model", nargs="?", default="models/scifact-minilm", help="the tuned model folder")
+    main(cli.parse_args().model)

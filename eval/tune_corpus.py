@@ -13,6 +13,7 @@ dense 0.6843 -> 0.6801, so `rag tune` does not offer it and test was not looked 
 
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 import time
@@ -96,6 +97,8 @@ def main(configs: list[tuple[int, float, int]], test: bool) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--test"]
-    cfgs = [(int(e), float(lr), int(p)) for e, lr, p in (a.split(":") for a in args)] or [(1, 2e-5, 1)]
-    main(cfgs, "--test" in sys.argv)
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("configs", nargs="*", metavar="EPOCHS:LR:PAIRS_PER_ARTICLE", default=["1:2e-5:1"])
+    cli.add_argument("--test", action="store_true", help="also print test (once, for the chosen setting)")
+    args = cli.parse_args()
+    main([(int(e), float(lr), int(p)) for e, lr, p in (a.split(":") for a in args.configs)], args.test)

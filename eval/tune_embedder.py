@@ -11,6 +11,7 @@ train with `rag tune` and scored on test once with `rag eval` (see eval/results/
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import zlib
@@ -65,4 +66,6 @@ def main(configs: list[tuple[int, float]]) -> None:
 
 
 if __name__ == "__main__":
-    main([(int(e), float(lr)) for e, lr in (a.split(":") for a in sys.argv[1:])] or [(3, 5e-5)])
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("configs", nargs="*", metavar="EPOCHS:LR", default=["3:5e-5"])
+    main([(int(e), float(lr)) for e, lr in (a.split(":") for a in cli.parse_args().configs)])
