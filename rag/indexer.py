@@ -97,8 +97,14 @@ class BuildReport:
         lines.extend(self.notes)
         if self.failed_paths:
             lines.append(f"Could not read: {', '.join(self.failed_paths)}.")
-        if self.problems:
-            lines.append(f"{len(self.problems)} input problem(s), listed on stderr.")
+        if self.problems:  # a file decoded with a fallback encoding was indexed: not a loss, said apart
+            from rag.ingest import is_note
+
+            decoded = sum(1 for p in self.problems if is_note(p))
+            parts = [f"{decoded} file(s) decoded with a fallback encoding and indexed"] if decoded else []
+            lost = len(self.problems) - decoded
+            parts += [f"{lost} input problem(s) not indexed"] if lost else []
+            lines.append(f"{', '.join(parts)}; each listed on stderr.")
         return "\n".join(lines)
 
 
@@ -310,7 +316,8 @@ def _build(
     hashes = {a.id: h for a, h in carried}  # stored hashes: metadata need not survive a round trip
     hashes.update({a.id: content_hash(a) for a in articles})
     model = embedder.name if embedder else settings.embedding.model
-    weights = None if embedder else local_weights(model)
+    # an embedder from settings (ours, or the Ray engine's actors) records the weights of a model folder
+    weights = local_weights(model) if embedder is None or getattr(embedder, "from_settings", False) else None
     backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
     chunking = settings.chunking.model_dump()
     tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model

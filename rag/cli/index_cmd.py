@@ -1,4 +1,4 @@
-"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild]`: build or update an index, and
+"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild] [--engine ray [--address ADDR]]`: build or update an index, and
 `rag remove ID_OR_ORIGIN... --index DIR`: take articles out of one.
 
 Exit status: 0 when every PATH was read; 1 when a PATH is missing or unreadable (the rest is still
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from rag.settings import DEFAULT_INDEX, SAMPLE_CORPUS, Settings
+from rag.types import Problem
 
 
 def register(subparsers: Any) -> None:
@@ -32,8 +34,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of updating")
     p.add_argument("--backend", choices=["auto", "onnx-int8", "onnx", "torch"], help="embedding backend")
     p.add_argument("--model", help="sentence-transformers model name or local folder")
-    p.add_argument("--kind", choices=["auto", "flat", "hnsw"],
-                   help="FAISS index kind (auto: exact while small, HNSW when large)")
+    p.add_argument("--kind", choices=["auto", "flat", "hnsw", "ivfpq"],
+                   help="FAISS index kind (auto: exact while small, HNSW when large, IVF-PQ on disk past "
+                        "index.ivfpq_threshold passages)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="ray: embed on Ray workers (local Ray with --workers CPUs, or the cluster at --address)")
+    p.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local one)")
+    p.add_argument("--workers", type=int, default=2, help="Ray embedding workers (default: %(default)s)")
     p.add_argument("--batch-size", type=int, help="texts per embedding batch")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -56,12 +63,30 @@ def run(args: argparse.Namespace) -> int:
     )
     paths = args.paths or [str(SAMPLE_CORPUS)]
     progress = not args.quiet and sys.stderr.isatty()
+    embedder = None
+    if args.engine == "ray":
+        from rag.ray_engine import RayEmbedder
+
+        embedder = RayEmbedder(settings.embedding, workers=args.workers, address=args.address)
     report = build_index(paths, args.index, settings, rebuild=args.rebuild, progress=progress,
-                         prune=args.prune, strict=args.strict)
+                         prune=args.prune, strict=args.strict, embedder=embedder)
     print(report.summary())
-    for problem in report.problems:  # every one, with its path: the summary only counts them
-        print(f"  {problem}", file=sys.stderr)
+    print_problems(report.problems)
     return 1 if report.failed_paths else 0
+
+
+def print_problems(problems: Sequence[Problem]) -> None:
+    """Every problem with its path, under what happened to it: read with a fallback encoding (the
+    article is in the index) or not indexed (the file, record or duplicate copy was left out)."""
+    from rag.ingest import is_note
+
+    decoded = [p for p in problems if is_note(p)]
+    lost = [p for p in problems if not is_note(p)]
+    for heading, group in (("decoded with a fallback encoding, indexed", decoded), ("not indexed", lost)):
+        if group:
+            print(f"{heading} ({len(group)}):", file=sys.stderr)
+            for problem in group:
+                print(f"  {problem}", file=sys.stderr)
 
 
 def run_remove(args: argparse.Namespace) -> int:

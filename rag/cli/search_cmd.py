@@ -25,6 +25,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("query", help="the search text; a year, a month or 'latest' in it narrows by date")
     add_retrieval_options(p, "hits", 10, "number of hits (default 10)")
     p.add_argument("--article", action="append", default=[], metavar="ID", help="article id (repeatable)")
+    p.add_argument("--section", action="append", default=[], metavar="NAME",
+                   help="section or category, e.g. sport: the BBC folder, a record's section/category "
+                        "field, a Reuters topic (repeatable)")
     p.add_argument("--newest-first", action="store_true", help="order the hits by date, newest first")
     p.add_argument("--rerank", metavar="MODEL", help="cross-encoder folder or cached name to rerank with")
     p.add_argument("--no-time", action="store_true", help="do not infer dates from the query text")
@@ -57,6 +60,7 @@ def filters_from(args: argparse.Namespace) -> Filters:
         authors=tuple(args.author),
         sources=tuple(args.source),
         article_ids=tuple(args.article),
+        sections=tuple(args.section),
         newest_first=args.newest_first,
     )
 
