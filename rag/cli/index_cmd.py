@@ -1,5 +1,5 @@
-"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild] [--engine ray [--address ADDR]]`: build or update an index, and
-`rag remove ID_OR_ORIGIN... --index DIR`: take articles out of one.
+"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild] [--engine ray [--address ADDR]]`:
+build or update an index, and `rag remove ID_OR_ORIGIN... --index DIR`: take articles out of one.
 
 Exit status: 0 when every PATH was read; 1 when a PATH is missing or unreadable (the rest is still
 indexed, and no article of the failed PATH is removed), or, with --strict, on any input problem
@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
                    help="FAISS index kind (auto: exact while small, HNSW when large, IVF-PQ on disk past "
                         "index.ivfpq_threshold passages)")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="ray: embed on Ray workers (local Ray with --workers CPUs, or the cluster at --address)")
+                   help="ray: embed on Ray workers (a local Ray with --workers CPUs, or --address)")
     p.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local one)")
     p.add_argument("--workers", type=int, default=2, help="Ray embedding workers (default: %(default)s)")
     p.add_argument("--batch-size", type=int, help="texts per embedding batch")

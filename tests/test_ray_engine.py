@@ -1,0 +1,55 @@
+"""`--engine ray` builds the same index folder as the single-process path (local Ray, 2 CPUs)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.indexer import build_index
+from rag.settings import Settings
+
+ray = pytest.importorskip("ray")
+BBC = Path("/work/shared/data/bbc-news")
+
+
+def _rows(folder: Path, sql: str) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(folder / "passages.sqlite")
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_ray_index_equals_single_process(tmp_path: Path, hash_settings: Settings) -> None:
+    if not BBC.is_dir():
+        pytest.skip("BBC data not present")
+    from rag.ray_engine import RayEmbedder
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in sorted((BBC / "business").glob("*.txt"))[:25]:
+        (src / f.name).write_bytes(f.read_bytes())
+    (src / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")  # a bad file, reported by both
+    single, distributed = tmp_path / "single", tmp_path / "ray"
+    one = build_index([src], single, hash_settings)
+    embedder = RayEmbedder(hash_settings.embedding, workers=2)
+    try:
+        two = build_index([src], distributed, hash_settings, embedder=embedder)
+    finally:
+        embedder.close()
+        ray.shutdown()
+    assert [str(p) for p in two.problems] == [str(p) for p in one.problems] and one.problems
+    assert (two.added, two.passages, two.failed) == (one.added, one.passages, one.failed)
+    for sql in ("SELECT id, text, content_hash FROM articles ORDER BY row",
+                "SELECT id, article_id, start, end, embed_hash FROM passages ORDER BY row"):
+        assert _rows(distributed, sql) == _rows(single, sql)
+    a, b = (np.load(f / "vectors.npy") for f in (single, distributed))
+    assert a.shape == b.shape and np.allclose(a, b, atol=1e-6)
+    ma, mb = (json.loads((f / "manifest.json").read_text()) for f in (single, distributed))
+    assert set(ma) == set(mb)
+    for key in set(ma) - {"built_at", "files"}:
+        assert ma[key] == mb[key], key
