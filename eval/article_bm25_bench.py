@@ -14,6 +14,7 @@ import itertools
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +47,9 @@ def fused(b: Bench, bm: np.ndarray, dn: np.ndarray, art: np.ndarray, w_art: floa
     weights = {"bm25_article": w_art, "bm25": w_bm, "dense": w_dense}
     of = b.art.__getitem__
     for i in range(len(bm)):
-        lists = {"bm25": per_article(top_k(bm[i], DEPTH), of),
-                 "dense": per_article(top_k(dn[i] + 2.0, DEPTH), of)}
+        # keyed by article index (int), not name: per_article's str annotation does not apply here
+        lists: dict[str, list[tuple[Any, float]]] = {"bm25": per_article(top_k(bm[i], DEPTH), of),
+                                                     "dense": per_article(top_k(dn[i] + 2.0, DEPTH), of)}
         if w_art > 0:
             lists["bm25_article"] = [(int(a), s) for a, s in top_k(art[i], DEPTH)]
         for f in weighted(lists, weights, "zscore", HEAD):

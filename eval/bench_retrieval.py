@@ -53,7 +53,8 @@ def build(folder: Path, n: int, dim: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     sentences, _ = bbc_text()
     authors = ["Ann Lee", "Bob Kay", "Cem Oz", "Dee Roy", None]
-    articles, passages = [], []
+    articles: list[tuple[Article, str]] = []
+    passages: list[tuple[Passage, str]] = []
     for a in range((n + PER_ARTICLE - 1) // PER_ARTICLE):
         parts = [" ".join(rng.choices(sentences, k=rng.randint(3, 5))) for _ in range(PER_ARTICLE)]
         text = "\n\n".join(parts)
@@ -112,7 +113,7 @@ def build(folder: Path, n: int, dim: int, seed: int = 0) -> None:
     print(f"built {n} passages ({kind}) in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
 
 
-def timed(fn, queries: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def timed(fn, queries: list[str]) -> dict[str, float]:
     for q in queries[:5]:
         fn(q)  # warm-up: first calls page in mmapped arrays and build ONNX sessions
     ms = []

@@ -243,19 +243,19 @@ def main() -> int:
         [(rows[-2]["train"], "rrf", w_rrf, rrf_k, 100), (rows[-1]["train"], "weighted", w_cc, 60, cand)]
     )
     _, method, w, rk, c = best_fusion
-    grid = [
+    gamma_grid = [
         (tr, g)
         for g in (0.0, 0.1, 0.25, 0.5)
         for tr in [ndcg10(bench.run(list(train), bench.hybrid(method, w, rk, c, gamma=g)), train)]
     ]
-    _, gamma = max(grid)
+    _, gamma = max(gamma_grid)
     report(f"+ article evidence ({method})", {"gamma": gamma}, bench.hybrid(method, w, rk, c, gamma=gamma))
-    grid = [
+    prf_grid = [
         (tr, b)
         for b in (0.0, 0.25, 0.5, 1.0)
         for tr in [ndcg10(bench.run(list(train), bench.hybrid(method, w, rk, c, gamma, prf=b)), train)]
     ]
-    _, beta = max(grid)
+    _, beta = max(prf_grid)
     report(
         f"+ dense pseudo-relevance feedback ({method})",
         {"prf": beta},
@@ -269,9 +269,9 @@ def main() -> int:
     )
 
     hybrid_rows = [r for r in rows if r["step"] not in (rows[0]["step"], rows[1]["step"], rows[3]["step"])]
-    best = max(hybrid_rows, key=lambda r: float(str(r["train"])))
+    best_row = max(hybrid_rows, key=lambda r: float(str(r["train"])))
     plain = rows[2]
-    gain = float(str(best["test"])) - float(str(plain["test"]))
+    gain = float(str(best_row["test"])) - float(str(plain["test"]))
     verdict = (
         "it also wins on test by more than 0.01, so it should become the default."
         if gain > 0.01
@@ -280,8 +280,8 @@ def main() -> int:
         "100 candidates per retriever)."
     )
     decision = (
-        f"Best on train: {best['step']} {json.dumps(best['config'])} (train {best['train']}, "
-        f"test {best['test']}); plain RRF scores test {plain['test']}: {verdict}"
+        f"Best on train: {best_row['step']} {json.dumps(best_row['config'])} (train {best_row['train']}, "
+        f"test {best_row['test']}); plain RRF scores test {plain['test']}: {verdict}"
     )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
