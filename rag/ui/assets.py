@@ -58,7 +58,8 @@ footer { position: static !important; margin-top: 12px; }
 #filter-error:not(:has(.input-error)), #ask-error:not(:has(.input-error)) { display: none; }
 @media (max-width: 640px) {
   /* open, the drawer is the whole screen wide and Gradio's close button hangs over its right edge */
-  #sidebar.open .toggle-button { transform: translateX(-16px); }
+  #sidebar.open .toggle-button { translate: -16px 0; }  /* translate, not transform: Gradio rotates it */
+  #sidebar:not(.open) .toggle-button { translate: 6px 0; }
   #sources-panel, #article-panel { max-height: 60vh; }
 }
 .error-page {
