@@ -53,3 +53,41 @@ def test_ray_index_equals_single_process(tmp_path: Path, hash_settings: Settings
     assert set(ma) == set(mb)
     for key in set(ma) - {"built_at", "files"}:
         assert ma[key] == mb[key], key
+
+
+def test_kill_9_during_a_ray_build_keeps_the_previous_index(tmp_path: Path, hash_settings: Settings) -> None:
+    """The Ray engine runs the same journalled, swapped build: killed mid-way, the old index opens."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rag.store import Store
+
+    if not BBC.is_dir():
+        pytest.skip("BBC data not present")
+    files = sorted((BBC / "sport").glob("*.txt"))
+    old_src, new_src = tmp_path / "old", tmp_path / "new"
+    for folder, chosen in ((old_src, files[:5]), (new_src, files[:300])):
+        folder.mkdir()
+        for f in chosen:
+            (folder / f.name).write_bytes(f.read_bytes())
+    index = tmp_path / "index"
+    build_index([old_src], index, hash_settings)
+    env = {**os.environ, "RAG_EMBEDDING__MODEL": "hash", "RAG_EMBEDDING__BATCH_SIZE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "index", str(new_src), "--index", str(index),
+                             "--engine", "ray", "--quiet"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = index.with_name(f".{index.name}.journal.sqlite")
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and not journal.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    killed = proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local Ray it started
+    proc.wait()
+    store = Store.open(index)
+    try:
+        assert len(store.article_hashes()) == (5 if killed else 300)
+    finally:
+        store.close()
