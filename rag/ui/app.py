@@ -156,14 +156,14 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
         # parameter names are the API's (gradio_client: predict(question, history, since, ...))
         def respond(question: str, history: list[Msg], sess: Session, since: str, until: str,
                     authors: list[str], sources: list[str], mode: str, passages: float,
-                    answerer: str, sections: list[str] | None = None) -> Iterator[tuple[Any, ...]]:
+                    answerer: str) -> Iterator[tuple[Any, ...]]:
             q = (question or "").strip()
             if not q:  # an empty box: nothing to ask, nothing to complain about
                 yield gr.skip(), sess, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
                 return
             # a bad input is said beside that input; the conversation and the question stay as they are
             try:
-                filters = make_filters(since, until, authors, sources, sections)
+                filters = make_filters(since, until, authors, sources, sess.sections)
             except ValueError as exc:
                 beside_ask = render.input_error_html(f"Check the filters: {exc}")
                 beside_filters = render.input_error_html(str(exc))
@@ -208,7 +208,13 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
             # the question box was emptied at the start; what is in it now is the next question
             yield messages, sess, _panel(backend, sess), download, gr.skip(), gr.skip(), gr.skip()
 
-        inputs = [question, chatbot, session, since, until, authors, sources, mode, k, answerer, sections]
+        # the section choice rides in the session, so the API's inputs stay as they were for its clients
+        def pick_sections(values: list[str] | None, sess: Session) -> Session:
+            sess.sections = [str(v) for v in values or ()]
+            return sess
+
+        sections.change(pick_sections, [sections, session], [session], api_visibility="private")
+        inputs = [question, chatbot, session, since, until, authors, sources, mode, k, answerer]
         outputs = [chatbot, session, panel, export, question, ask_note, filter_note]
         # show_progress only on the chat: a status overlay on the panel or the box hides what is there
         gr.on([ask.click, question.submit], respond, inputs, outputs, api_name="ask",
@@ -263,14 +269,15 @@ def _chat_app(settings: Settings, index_dir: Path, backend: Backend) -> gr.Block
 
         chatbot.like(on_like, [session], None, api_visibility="private")
 
-        def on_clear() -> tuple[Any, ...]:
-            fresh = Session()
+        def on_clear(sess: Session) -> tuple[Any, ...]:
+            fresh = Session(sections=list(sess.sections))  # the filters stay as they are shown
             return ([], fresh, _panel(backend, fresh), '<div class="src-empty">No article open.</div>',
                     gr.DownloadButton(value=None, interactive=False))
 
-        clear.click(on_clear, None, [chatbot, session, panel, article, export], api_name="clear")
+        cleared = [chatbot, session, panel, article, export]
+        clear.click(on_clear, [session], cleared, api_name="clear")
         # the Chatbot's own trash icon empties the messages only; forget the answers with them
-        chatbot.clear(on_clear, None, [chatbot, session, panel, article, export], api_visibility="private")
+        chatbot.clear(on_clear, [session], cleared, api_visibility="private")
     return app
 
 

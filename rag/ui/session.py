@@ -33,6 +33,7 @@ class Session:
     cited: int | None = None  # the citation number picked in the panel
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     export: str | None = None  # the chat's current export file; replaced (deleted) by the next one
+    sections: list[str] = field(default_factory=list)  # the sections filter, set as it is picked
 
     def history(self) -> list[tuple[str, str]]:
         """(question, answer text) pairs of the last HISTORY_TURNS turns, oldest first, for follow-up
