@@ -91,3 +91,12 @@ def test_section_from_each_kind_of_metadata(make_hash_index, metadata: dict[str,
     rows = store.rows_for(Filters(sections=(section or "nothing",)))
     assert rows is not None and [store.passages(rows)[i].article_id for i in range(len(rows))] == (
         ["a1"] if section else [])
+
+
+def test_the_question_says_which_sections_it_searched() -> None:
+    from rag.types import Answer
+    from rag.ui.render import question_html
+
+    answer = Answer(text="A [1].", citations=[], grounded=True, question="q", query="q",
+                    filters=Filters(sections=("sport", "tech")))
+    assert "Sections&#58; sport, tech" in question_html("q", answer)  # escaped for Markdown

@@ -145,6 +145,9 @@ def question_html(question: str, answer: Answer | None = None) -> str:
         note = filters_note(answer.filters)
         if note:
             notes.append(f'<span class="q-filter">{md_esc(note)}</span>')
+        if answer.filters.sections:
+            picked = "Sections: " + ", ".join(answer.filters.sections)
+            notes.append(f'<span class="q-filter">{md_esc(picked)}</span>')
         notes += [f'<span class="q-filter">{md_esc(n)}</span>' for n in answer.notes]
         if notes:
             parts.append('<div class="q-notes">' + "<br>".join(notes) + "</div>")
