@@ -205,6 +205,7 @@ def test_bbc_index_offers_its_sections_and_its_own_examples(browser: Any, bbc_ur
     page.keyboard.press("Escape")
     _ask(page, "Who won the match?")
     page.wait_for_selector("#sources-panel .src-card")
+    assert "Sections: sport" in page.locator("#chat .q-filter").last.inner_text()
     _shot(page, "bbc-section-sport")
     titles = page.locator("#sources-panel .src-title").all_inner_texts()
     sport = {(BBC / "sport" / f).read_text(encoding="latin-1").split("\n", 1)[0].strip()
