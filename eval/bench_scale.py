@@ -127,7 +127,10 @@ SERVE = r"""
 import json, sys, time
 import numpy as np
 def rss():
-    return int(open('/proc/self/statm').read().split()[1]) * 4096
+    # total, anonymous (the process's own memory) and file-backed (memory-mapped index pages, which
+    # the kernel can drop and re-read) resident bytes
+    f = dict(ln.split(':', 1) for ln in open('/proc/self/status') if ln.startswith('Rss'))
+    return {k: int(f[k].split()[0]) * 1024 for k in ('RssAnon', 'RssFile')}
 from rag.retrieval.retriever import Retriever
 from rag.settings import Settings
 import faiss
@@ -139,6 +142,7 @@ base = rss()
 t0 = time.perf_counter()
 r = Retriever.open(folder, settings)
 open_s = time.perf_counter() - t0
+after_open = rss()
 ids = []
 for v in q:
     ids.append([row for row, _ in r.store.search(v, 10)])
@@ -148,7 +152,8 @@ for t in texts:
     r.search(t, mode='hybrid')
     lat.append(time.perf_counter() - t0)
 p50, p95 = (float(np.percentile(lat, p) * 1e3) for p in (50, 95))
-out = {'base_rss': base, 'rss': rss(), 'open_s': open_s, 'ids': ids, 'p50_ms': p50, 'p95_ms': p95}
+out = {'base_rss': base, 'rss': rss(), 'after_open': after_open, 'open_s': open_s, 'ids': ids,
+       'p50_ms': p50, 'p95_ms': p95}
 print(json.dumps(out))
 """
 
@@ -169,6 +174,9 @@ def main() -> None:
                     help="vectors.npy of real indexes (all-MiniLM-L6-v2) the synthetic ones are mixed from")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_scale"))
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "bench_scale")
+    ap.add_argument("--kinds", nargs="+", default=["flat", "ivfpq", "hnsw"])
+    ap.add_argument("--reuse-text", action="store_true",
+                    help="keep the text parts of an earlier run in --work (same seed, same vectors)")
     args = ap.parse_args()
     import faiss
 
@@ -177,19 +185,25 @@ def main() -> None:
     n = args.passages
     sizes = {"flat": n, "hnsw": min(n, args.hnsw_passages), "ivfpq": n}
     t0 = time.perf_counter()
-    texts = write_text_parts(args.work / "text", n, rng)
+    if args.reuse_text and (args.work / "text" / "bm25").is_dir():
+        pool = sentences()  # replay the seeded draws write_text_parts makes, to get the same vectors
+        picks = rng.integers(0, len(pool), (n, 3))
+        texts = [" ".join(pool[j] for j in picks[i])[:80] for i in rng.integers(0, n, QUERIES)]
+    else:
+        texts = write_text_parts(args.work / "text", n, rng)
     text_s = time.perf_counter() - t0
     real = real_vectors(args.real)
     vectors = synthetic_vectors(n, real, rng)
     qv = vectors[rng.integers(0, n, QUERIES)] + 0.03 * rng.standard_normal((QUERIES, DIM)).astype(np.float32)
     qv = (qv / np.linalg.norm(qv, axis=1, keepdims=True)).astype(np.float32)
     rows = []
-    for kind in ("flat", "ivfpq", "hnsw"):
+    for kind in args.kinds:
         m = sizes[kind]
         text_dir = args.work / "text"
         if m != n:  # HNSW at a smaller size: its own text parts of that size
             text_dir = args.work / f"text{m}"
-            write_text_parts(text_dir, m, np.random.default_rng(0))
+            if not (args.reuse_text and (text_dir / "bm25").is_dir()):
+                write_text_parts(text_dir, m, np.random.default_rng(0))
         row: dict[str, object] = {"kind": kind, "passages": m}
         row.update(build_kind(kind, text_dir, args.work / kind, vectors[:m]))
         qfile = args.work / f"q{m}.npy"
@@ -203,9 +217,14 @@ def main() -> None:
         assert isinstance(got, list)
         row["recall@10"] = round(float(np.mean([len(set(g) & set(t.tolist())) / 10
                                                  for g, t in zip(got, truth, strict=True)])), 4)
-        extra_rss = int(served["rss"]) - int(served["base_rss"])  # type: ignore[call-overload]
-        row.update({"rss_mb_beyond_baseline": round(extra_rss / 1e6, 1),
-                    "rss_bytes_per_passage": round(extra_rss / m, 1),
+        now, base, opened = (served[k] for k in ("rss", "base_rss", "after_open"))
+        anon = now["RssAnon"] - base["RssAnon"]  # type: ignore[index]
+        file_backed = now["RssFile"] - base["RssFile"]  # type: ignore[index]
+        row.update({"rss_mb_beyond_baseline": round((anon + file_backed) / 1e6, 1),
+                    "rss_anon_bytes_per_passage": round(anon / m, 1),
+                    "rss_file_bytes_per_passage": round(file_backed / m, 1),
+                    "rss_anon_after_open_bytes_per_passage":
+                        round((opened["RssAnon"] - base["RssAnon"]) / m, 1),  # type: ignore[index]
                     "open_s": round(float(served["open_s"]), 2),  # type: ignore[arg-type]
                     "hybrid_p50_ms": round(float(served["p50_ms"]), 1),  # type: ignore[arg-type]
                     "hybrid_p95_ms": round(float(served["p95_ms"]), 1)})  # type: ignore[arg-type]
@@ -218,17 +237,26 @@ def main() -> None:
             "vectors": f"synthetic: pairs of {len(real):,} real all-MiniLM-L6-v2 vectors "
                        "((1-w) v_i + w v_j + noise, w < 0.5), unit length", "queries": QUERIES,
             "cpu": next((ln.split(":", 1)[1].strip() for ln in cpuinfo if "model name" in ln), "?")}
+    if set(args.kinds) != {"flat", "ivfpq", "hnsw"} and args.out.with_suffix(".json").is_file():
+        earlier = json.loads(args.out.with_suffix(".json").read_text())["rows"]  # rerun of some kinds
+        rows = [r for r in earlier if r["kind"] not in args.kinds] + rows
     args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    load = ", ".join(f"{x:.1f}" for x in meta["load_avg"])  # type: ignore[attr-defined]
+    load = ", ".join(f"{x:.1f}" for x in meta["load_avg"])
     lines = [f"# Scale benchmark, {n:,} passages ({meta['cpu']}, {meta['cpus']} cores, load {load})",
              "", f"Vectors: {meta['vectors']}; text: real BBC/Reuters/SciFact sentences recombined; "
              f"{QUERIES} queries. RSS is the serving process's growth after imports (no model loaded: "
-             "hash query embedder). Command: `.venv/bin/python eval/bench_scale.py`.", "",
-             "| kind | passages | build s | disk B/passage | vector files B/passage | RSS B/passage | "
-             "recall@10 | hybrid p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|"]
+             "hash query embedder), split into anonymous memory and file-backed pages of the memory-mapped "
+             "index files (page cache the kernel can drop and re-read). "
+             "Command: `.venv/bin/python eval/bench_scale.py`.", "",
+             "| kind | passages | build s | disk B/passage | vector files B/passage | RSS anon B/passage | "
+             "RSS file-backed B/passage | recall@10 | hybrid p50 ms | p95 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        # rows from a run before the anonymous/file split show their total RSS in the first column
+        anon = r.get("rss_anon_bytes_per_passage", f"{r.get('rss_bytes_per_passage')} (total)")
         lines.append(f"| {r['kind']} | {r['passages']:,} | {r['build_s']} | {r['disk_bytes_per_passage']} | "
-                     f"{r['vector_bytes_per_passage']} | {r['rss_bytes_per_passage']} | {r['recall@10']} | "
+                     f"{r['vector_bytes_per_passage']} | {anon} | "
+                     f"{r.get('rss_file_bytes_per_passage', '-')} | {r['recall@10']} | "
                      f"{r['hybrid_p50_ms']} | {r['hybrid_p95_ms']} |")
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -28,9 +28,9 @@ RECALL_QUERIES = 200  # rows of the index itself used as queries when measuring 
 
 def params(n: int, dim: int) -> dict[str, int]:
     """Lists, PQ sub-quantizers and bits for `n` vectors: ~4 sqrt(n) lists (k-means wants >= 39
-    points each), 8 dimensions per sub-quantizer, 8-bit codes unless there are too few rows to
-    train 256 centroids."""
-    nlist = max(1, min(int(4 * math.sqrt(max(n, 1))), n // 39 or 1))
+    training points each, so at most TRAIN_SAMPLE / 39), 8 dimensions per sub-quantizer, 8-bit
+    codes unless there are too few rows to train 256 centroids."""
+    nlist = max(1, min(int(4 * math.sqrt(max(n, 1))), min(n, TRAIN_SAMPLE) // 39 or 1))
     m = next(m for m in range(max(1, dim // 8), 0, -1) if dim % m == 0)
     nbits = max(1, min(8, int(math.log2(max(n, 2)))))
     nprobe = min(nlist, max(NPROBE, nlist // 16))
