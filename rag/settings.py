@@ -42,8 +42,8 @@ class EmbeddingSettings(_Group):
 class IndexSettings(_Group):
     kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
     hnsw_threshold: int = Field(50_000, ge=0)  # exact search stays fast up to here
-    # past here auto picks IVF-PQ on disk: HNSW's fp32 vectors + graph cost ~1.9 KB of RAM per passage
-    # (eval/results/bench_scale.md), IVF-PQ well under 300 bytes; below it HNSW is faster and exact-er
+    # past here auto picks IVF-PQ on disk: HNSW's fp32 vectors + graph cost ~2.3 KB of RAM per passage
+    # (eval/results/bench_scale.md), the IVF-PQ index ~0 (memory-mapped); below it HNSW is faster
     ivfpq_threshold: int = Field(1_000_000, ge=0)
 
 
