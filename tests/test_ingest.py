@@ -154,3 +154,14 @@ def test_a_mixed_folder_beside_an_sgml_collection_reads_every_article_file(tmp_p
     origins = {a.origin.split("#")[0] for a in report.articles}
     assert origins == {"reuters_mini.sgm", "articles.json", "bbc_style.txt", "page.html"}
     assert sorted(Path(p.path).name for p in report.skipped) == ["all-topics-strings.lc.txt", "lewis.dtd"]
+
+
+def test_cli_says_a_file_read_with_a_fallback_encoding_was_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.txt").write_bytes("Caf\xe9 owners cheer\n\nThe caf\xe9 on the corner reopened.\n"
+                                     .encode("cp1252"))
+    assert main(["ingest", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "decoded:     1 file(s) with a fallback encoding, articles kept" in printed
+    assert "a.txt" in printed and "problems:    0 (not ingested)" in printed

@@ -71,12 +71,19 @@ def summary(report: IngestReport, n_passages: int) -> str:
     if report.skipped:
         lines.append(f"skipped:     {len(report.skipped)} file(s)")
         lines.extend(f"  {p}" for p in report.skipped[:_SHOWN])
-    lines.append(f"problems:    {len(report.problems)}")
-    if len(report.problems) > _SHOWN:
-        by_reason = Counter(_reason_kind(p.reason) for p in report.problems)
+    from rag.ingest import is_note
+
+    decoded = [p for p in report.problems if is_note(p)]
+    problems = [p for p in report.problems if not is_note(p)]
+    if decoded:  # read and kept: only the encoding was not UTF-8
+        lines.append(f"decoded:     {len(decoded)} file(s) with a fallback encoding, articles kept")
+        lines.extend(f"  {p}" for p in decoded)
+    lines.append(f"problems:    {len(problems)} (not ingested)")
+    if len(problems) > _SHOWN:
+        by_reason = Counter(_reason_kind(p.reason) for p in problems)
         lines.extend(f"  {n} x {reason}" for reason, n in by_reason.most_common(_SHOWN))
         lines.append("  each one:")
-    lines.extend(f"  {p}" for p in report.problems)  # every one with its path, not just a count
+    lines.extend(f"  {p}" for p in problems)  # every one with its path, not just a count
     if report.failed_paths:
         lines.append(f"could not read: {', '.join(report.failed_paths)}")
     return "\n".join(lines)
