@@ -35,8 +35,6 @@ def test_each_count_has_its_own_name(argv: list[str], dest: str, value: int | No
 def test_help_texts_name_no_machine_path_and_no_k(capsys) -> None:
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     for name in sub.choices:  # type: ignore[union-attr]
-        if name in ("index", "remove"):  # rag/cli/index_cmd.py: changed elsewhere (it names corpus/sample)
-            continue
         with pytest.raises(SystemExit):
             main([name, "--help"])
         text = capsys.readouterr().out

@@ -23,9 +23,9 @@ def register(subparsers: Any) -> None:
         description="Adds new articles and updates changed ones; articles already in the index that are not "
         "under these paths are kept unless --prune. Ends with one line: added, updated, unchanged, removed, "
         "failed. Exits 1 when a PATH could not be read (the rest is indexed).")
-    p.add_argument("paths", nargs="*", metavar="PATH", help=f"files or folders (default: {SAMPLE_CORPUS})")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus/sample)")
     p.add_argument("--index", default=str(DEFAULT_INDEX), metavar="DIR",
-                   help="index folder (default: %(default)s)")
+                   help="index folder (default: index/default)")
     p.add_argument("--prune", action="store_true",
                    help="remove articles no longer found under these paths (never ones whose file "
                         "or folder could not be read)")
@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
                               "by rag ingest) removes every article read from that file.")
     r.add_argument("names", nargs="+", metavar="ID_OR_ORIGIN")
     r.add_argument("--index", default=str(DEFAULT_INDEX), metavar="DIR",
-                   help="index folder (default: %(default)s)")
+                   help="index folder (default: index/default)")
     r.set_defaults(func=run_remove)
 
 
