@@ -4,6 +4,7 @@ their input with the conversation untouched, nothing overlapped, the archive's o
 Screenshots go to test-artifacts/ui/ (git-ignored); RAG_UPDATE_DOCS=1 also refreshes docs/phone.png.
 """
 
+# ruff: noqa: F811  (the `browser` fixture is imported from test_ui_browser and named as a parameter)
 from __future__ import annotations
 
 import os
@@ -13,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ui_browser import ARGS, ARTIFACTS, CHROMIUM, TIMEOUT, _start
+from test_answer_bbc import BBC
+from test_ui_browser import ARTIFACTS, CHROMIUM, TIMEOUT, _start, browser  # noqa: F401
 
 from rag.settings import Settings
 
-BBC = Path("/work/shared/data/bbc-news")
 SIZES = {"phone": (390, 844), "laptop": (1366, 768), "desktop": (1920, 1080)}
 
 pytestmark = [pytest.mark.browser,
@@ -42,7 +43,7 @@ def sample_url(hash_index: Path, never_refuse: Settings) -> Iterator[str]:
 def bbc_url(tmp_path_factory: pytest.TempPathFactory, never_refuse: Settings) -> Iterator[str]:
     from rag.indexer import build_index
 
-    if not BBC.is_dir():
+    if BBC is None:
         pytest.skip("shared BBC data not present")
     corpus = tmp_path_factory.mktemp("bbc-layout") / "bbc-news"
     for section in ("business", "sport", "tech"):  # five stories from each of three folders
@@ -52,16 +53,6 @@ def bbc_url(tmp_path_factory: pytest.TempPathFactory, never_refuse: Settings) ->
     folder = corpus.parent / "index"
     build_index([corpus], folder, never_refuse)
     yield from _start(never_refuse, folder)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _page(browser: Any, size: str) -> Any:
