@@ -107,7 +107,8 @@ def _percentiles(ms: list[float]) -> tuple[float, float]:
 
 
 def query_latency(index_dir: Path, n_queries: int = 200, big: int = 100_000) -> list[dict]:
-    from rag.store import HNSW_EF_SEARCH, Store, build_faiss
+    from rag.store import HNSW_EF_SEARCH, Store
+    from rag.store_write import build_faiss
 
     store = Store.open(index_dir)
     emb = store.embedder

@@ -30,7 +30,7 @@ from rag.manifest import Manifest  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.retrieval.bm25 import build_bm25  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.store import choose_kind, write_store  # noqa: E402
+from rag.store_write import choose_kind, write_store  # noqa: E402
 from rag.types import Article, Filters, Passage  # noqa: E402
 
 BBC = Path("/work/shared/data/bbc-news")

@@ -67,7 +67,7 @@ def real_vectors(paths: list[Path]) -> np.ndarray:
 def write_text_parts(folder: Path, n: int, rng: np.random.Generator) -> list[str]:
     """passages.sqlite and bm25/ for n recombined passages; returns some passages' text as queries."""
     from rag.retrieval.bm25 import build_bm25
-    from rag.store import write_store
+    from rag.store_write import write_store
     from rag.types import Article, Passage
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -94,7 +94,7 @@ def write_text_parts(folder: Path, n: int, rng: np.random.Generator) -> list[str
 
 def build_kind(kind: str, text_dir: Path, folder: Path, vectors: np.ndarray) -> dict[str, object]:
     from rag.manifest import Manifest
-    from rag.store import write_store
+    from rag.store_write import write_store
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -103,7 +103,7 @@ def build_kind(kind: str, text_dir: Path, folder: Path, vectors: np.ndarray) -> 
     import faiss
 
     from rag import ivf
-    from rag.store import build_faiss
+    from rag.store_write import build_faiss
     extra: dict[str, object] = {}
     if kind == "ivfpq":
         extra = {"ivfpq": ivf.build(vectors, folder / "vectors.faiss", folder / ivf.VECTORS_F16)}

@@ -43,7 +43,8 @@ from rag.manifest import (
 )
 from rag.models import DEFAULT_MODEL, local_weights
 from rag.settings import Settings
-from rag.store import DB, Store, choose_kind, read_articles, write_store
+from rag.store import DB, Store, read_articles
+from rag.store_write import choose_kind, write_store
 from rag.types import Article, Passage, Problem
 
 log = logging.getLogger(__name__)

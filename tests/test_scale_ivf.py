@@ -12,7 +12,8 @@ from rag.errors import IndexMismatch
 from rag.indexer import build_index
 from rag.manifest import Manifest
 from rag.settings import Settings
-from rag.store import VECTORS_NPY, Store, choose_kind
+from rag.store import VECTORS_NPY, Store
+from rag.store_write import choose_kind
 from rag.types import Filters
 
 BBC_TECH = Path("/work/shared/data/bbc-news/tech")

@@ -18,7 +18,8 @@ from rag.embedding import HashEmbedder
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.manifest import old_path, swap_in
 from rag.settings import Settings
-from rag.store import Store, write_store
+from rag.store import Store
+from rag.store_write import write_store
 from rag.types import Article, Filters, Passage
 
 
