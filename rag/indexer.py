@@ -23,15 +23,16 @@ import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from rag.embedding import Embedder, backend_of, export_recipe, load_embedder, resolve_backend
-from rag.embedding.cache import EmbeddingJournal, text_key
+from rag.build_report import BuildReport
+from rag.embedding import Embedder, backend_of, export_recipe, resolve_backend
+from rag.embedding.cache import text_key
 from rag.errors import IndexMismatch, IngestError, RagError
+from rag.index_vectors import journal_path, passage_vectors
 from rag.manifest import (
     Manifest,
     real_index_path,
@@ -48,65 +49,6 @@ from rag.store_write import choose_kind, write_store
 from rag.types import Article, Passage, Problem
 
 log = logging.getLogger(__name__)
-JOURNAL_EVERY = 256  # passages per journal commit: at most ~10 s of work lost to a kill
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    index_dir: Path
-    added: int = 0
-    changed: int = 0  # "updated" in the summary
-    removed: int = 0
-    unchanged: int = 0
-    kept: int = 0  # articles of the previous index not among this run's inputs, carried over
-    protected: int = 0  # of those, ones --prune would have removed but whose file could not be read
-    moved: int = 0  # earlier articles found again (same title and text) under another id, replaced
-    failed: int = 0  # input problems that cost an article or a file (decoding notes not counted)
-    failed_paths: list[str] = field(default_factory=list)  # PATH arguments that could not be read
-    passages: int = 0
-    embedded: int = 0  # passages whose vectors were computed in this run
-    resumed: int = 0  # vectors taken from the journal of an interrupted run
-    seconds: float = 0.0
-    problems: list[Problem] = field(default_factory=list)
-    full_reason: str | None = None  # why everything was re-embedded, when it was
-    nothing_to_do: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def account(self) -> str:
-        """The one-line account every run ends with."""
-        return (f"{self.added} added, {self.changed} updated, {self.unchanged} unchanged, "
-                f"{self.removed} removed, {self.failed} failed")
-
-    def summary(self) -> str:
-        if self.nothing_to_do:
-            lines = [f"Nothing to do in {self.index_dir}: {self.account()}."]
-        else:
-            lines = [
-                f"Indexed {self.index_dir}: {self.account()}; {self.passages} passages, "
-                f"{self.embedded} embedded"
-                + (f", {self.resumed} resumed from an interrupted run" if self.resumed else "")
-                + f" ({self.seconds:.1f} s)."
-            ]
-        if self.full_reason:
-            lines.append(f"Re-embedded everything: {self.full_reason}.")
-        if self.kept:
-            lines.append(f"Kept {self.kept} earlier article(s) that are not under these paths"
-                         + (f" ({self.protected} because their file or folder could not be read)."
-                            if self.protected else " (--prune removes them)."))
-        if self.moved:
-            lines.append(f"Replaced {self.moved} earlier article(s) found again under another path.")
-        lines.extend(self.notes)
-        if self.failed_paths:
-            lines.append(f"Could not read: {', '.join(self.failed_paths)}.")
-        if self.problems:  # a file decoded with a fallback encoding was indexed: not a loss, said apart
-            from rag.ingest import is_note
-
-            decoded = sum(1 for p in self.problems if is_note(p))
-            parts = [f"{decoded} file(s) decoded with a fallback encoding and indexed"] if decoded else []
-            lost = len(self.problems) - decoded
-            parts += [f"{lost} input problem(s) not indexed"] if lost else []
-            lines.append(f"{', '.join(parts)}; each listed on stderr.")
-        return "\n".join(lines)
 
 
 def content_hash(article: Article) -> str:
@@ -370,7 +312,7 @@ def _build(
                 reuse.setdefault(key, r)
 
     with _disk_full_is_an_error(index_dir):
-        vectors, embedded, resumed, emb = _vectors(
+        vectors, embedded, resumed, emb = passage_vectors(
             # a model folder's journal entries are keyed by its weights too: tuned again, it starts afresh
             keys, texts, reuse, old, embedder, settings, f"{model}#{weights}" if weights else model, backend,
             index_dir, progress)
@@ -402,7 +344,7 @@ def _build(
             swap_in(tmp, index_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # after a failure: never leave a half-written folder behind
-    _journal_path(index_dir).unlink(missing_ok=True)
+    journal_path(index_dir).unlink(missing_ok=True)
     return replace(base, passages=len(passages), embedded=embedded, resumed=resumed,
                    seconds=time.perf_counter() - t0)
 
@@ -418,7 +360,7 @@ def _disk_full_is_an_error(index_dir: Path) -> Iterator[None]:
             s in str(exc).lower() for s in ("disk is full", "no space left", "quota exceeded"))
         if not full:
             raise
-        journal = _journal_path(index_dir)
+        journal = journal_path(index_dir)
         raise RagError(
             f"The disk is full ({exc}). Nothing was changed: the index at {index_dir} is the previous one, "
             "and the partly written new one was removed.",
@@ -430,55 +372,6 @@ def _header_text(p: Passage, settings: Settings, tokenizer_model: str) -> str:
     from rag.chunking import embedding_text
 
     return embedding_text(p, settings.chunking.header_tokens, tokenizer_model)
-
-
-def _journal_path(index_dir: Path) -> Path:
-    return index_dir.with_name(f".{index_dir.name}.journal.sqlite")
-
-
-def _vectors(
-    keys: list[str], texts: dict[str, str], reuse: dict[str, int], old: Store | None,
-    embedder: Embedder | None, settings: Settings, model_id: str, backend: str, index_dir: Path,
-    progress: bool,
-) -> tuple[np.ndarray, int, int, Embedder | None]:
-    """One vector per key: from the old index, the journal of a killed run, or the embedder."""
-    found: dict[str, np.ndarray] = {}
-    if old is not None and reuse:
-        wanted = sorted(set(keys) & set(reuse))
-        for key, vec in zip(wanted, old.vectors([reuse[k] for k in wanted]), strict=True):
-            found[key] = vec
-    missing = [k for k in dict.fromkeys(keys) if k not in found]
-    emb = embedder
-    resumed = embedded = 0
-    if missing:
-        emb = emb or load_embedder(settings.embedding)
-        actual = backend_of(emb)
-        if found and old is not None and actual != old.manifest.backend:
-            # e.g. `auto` fell back to torch on one run and not the other: never mix the two
-            raise RagError(f"The index at {index_dir} holds {old.manifest.backend} vectors, but the embedder "
-                           f"loaded now is {actual}.", help=f"Rebuild it with: rag index PATH --index "
-                           f"{index_dir} --rebuild (or set --backend {old.manifest.backend}).")
-        journal = EmbeddingJournal(_journal_path(index_dir), model_id, actual, emb.dim,
-                                   recipe=export_recipe(actual))
-        try:
-            from_journal = journal.get(missing)
-            found.update(from_journal)
-            resumed = len(from_journal)
-            todo = sorted((k for k in missing if k not in found), key=lambda k: len(texts[k]))
-            bar = tqdm(total=len(todo), desc="embed", unit="passage", disable=not progress, smoothing=0.1)
-            for start in range(0, len(todo), JOURNAL_EVERY):
-                batch = todo[start : start + JOURNAL_EVERY]
-                vecs = emb.embed([texts[k] for k in batch])
-                journal.put(batch, vecs)
-                found.update(zip(batch, vecs, strict=True))
-                embedded += len(batch)
-                bar.update(len(batch))
-            bar.close()
-        finally:
-            journal.close()
-    dim = emb.dim if emb is not None else (old.manifest.dim if old is not None else 0)
-    vectors = np.stack([found[k] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
-    return vectors.astype(np.float32), embedded, resumed, emb
 
 
 def _write_bm25(folder: Path, texts: list[str]) -> None:

@@ -11,7 +11,8 @@ from rag.settings import DEFAULT_INDEX, SAMPLE_CORPUS
 def run(args: argparse.Namespace) -> int:
     quiet_environment()
     settings = settings_from(args)
-    from rag.indexer import BuildReport, build_index, ensure_index
+    from rag.build_report import BuildReport
+    from rag.indexer import build_index, ensure_index
 
     report: BuildReport | None
     if args.rebuild:
