@@ -27,6 +27,7 @@ from rag.answer.question import YEAR, QuestionFrame, candidates
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
+from rag.retrieval.dedupe import mmr
 from rag.settings import AnswerSettings
 from rag.types import Citation, Hit
 
@@ -55,17 +56,7 @@ def select(probs: np.ndarray, vecs: np.ndarray, limit: int, floor: float,
     >>> select(np.array([0.9, 0.89, 0.2]), np.array([[1.0, 0], [1.0, 0], [0, 1.0]]), 3, 0.3)
     [0]
     """
-    order = [int(i) for i in np.argsort(-probs) if probs[i] >= floor]
-    picked: list[int] = []
-    uncovered = [set(c) for c in must_cover if c]
-    while order and len(picked) < limit:
-        best = next((i for i in order if any(i in c for c in uncovered)), order[0])
-        order.remove(best)
-        if any(float(vecs[best] @ vecs[j]) >= REDUNDANT_COS for j in picked):
-            continue
-        picked.append(best)
-        uncovered = [c for c in uncovered if best not in c]
-    return picked
+    return mmr(probs, vecs, limit, lam=1.0, redundant=REDUNDANT_COS, floor=floor, must_cover=must_cover)
 
 
 def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[int, int] | None:

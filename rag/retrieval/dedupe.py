@@ -122,26 +122,52 @@ def collapse(
     return kept
 
 
-def mmr(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = 0.7) -> list[int]:
+def mmr(
+    relevance: np.ndarray,
+    vectors: np.ndarray,
+    k: int,
+    lam: float = 0.7,
+    redundant: float | None = None,
+    floor: float | None = None,
+    must_cover: Sequence[set[int]] = (),
+) -> list[int]:
     """Maximal marginal relevance: greedily pick lam * relevance - (1 - lam) * max similarity to the
-    already picked. `relevance` is min-max scaled first so lam weighs comparable quantities.
+    already picked. `relevance` is min-max scaled first so lam weighs comparable quantities (with
+    lam = 1 it is not scaled: only its order counts). The answerer's quote choice is this same walk:
+    `redundant` drops a candidate whose similarity to a pick reaches it, `floor` leaves out candidates
+    with lower (raw) relevance, and with `must_cover` (sets of candidates, e.g. the sentences naming
+    each thing compared) one covering a set not yet covered goes before a likelier one.
 
     >>> mmr(np.array([1.0, 0.99, 0.5]), np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), 2, 0.5)
     [0, 2]
+    >>> mmr(np.array([0.9, 0.89, 0.2]), np.array([[1.0, 0], [1.0, 0], [0, 1.0]]), 3, 1.0, 0.85, 0.3)
+    [0]
     """
     n = len(relevance)
     if n == 0 or k <= 0:
         return []
-    rel = np.asarray(relevance, dtype=np.float64)
-    span = rel.max() - rel.min()
-    rel = (rel - rel.min()) / span if span > 0 else np.ones(n)
+    raw = np.asarray(relevance, dtype=np.float64)
+    rel = raw
+    if lam < 1:
+        span = raw.max() - raw.min()
+        rel = (raw - raw.min()) / span if span > 0 else np.ones(n)
+    left = np.ones(n, dtype=bool) if floor is None else raw >= floor
     sims = vectors @ vectors.T
-    picked = [int(np.argmax(rel))]
-    best_sim = sims[picked[0]].astype(np.float64).copy()
-    while len(picked) < min(k, n):
-        score = lam * rel - (1 - lam) * best_sim
-        score[picked] = -np.inf
-        nxt = int(np.argmax(score))
+    best_sim = np.zeros(n)  # max similarity to the picked; unread until the first pick sets it
+    picked: list[int] = []
+    uncovered = [set(c) for c in must_cover if c]
+    while left.any() and len(picked) < k:
+        score = rel if not picked else lam * rel - (1 - lam) * best_sim
+        pool = left.copy()
+        covering = [i for c in uncovered for i in c if left[i]]
+        if covering:
+            pool[:] = False
+            pool[covering] = True
+        nxt = int(np.argmax(np.where(pool, score, -np.inf)))
+        left[nxt] = False
+        if redundant is not None and picked and best_sim[nxt] >= redundant:
+            continue
+        best_sim = np.maximum(best_sim, sims[nxt]) if picked else sims[nxt].astype(np.float64)
         picked.append(nxt)
-        best_sim = np.maximum(best_sim, sims[nxt])
+        uncovered = [c for c in uncovered if nxt not in c]
     return picked
