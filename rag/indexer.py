@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -39,6 +40,7 @@ from rag.manifest import (
     record_files,
     recover,
     remove_stale_temps,
+    stale_reason,
     swap_in,
     temp_path,
 )
@@ -73,23 +75,21 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         yield  # the kernel drops the lock if the process dies, so a killed build never blocks the next
 
 
-def _full_reason(
-    old: Manifest, model: str, backend: str, chunking: dict[str, object], weights: str | None = None
-) -> str | None:
-    if old.model != model:
-        return f"the model changed ({old.model} -> {model})"
-    if old.extra.get("model_weights") != weights:
-        return f"the weights of the model {model} changed"
-    if old.extra.get("backend_requested", old.backend) != backend:
-        return f"the embedding backend changed ({old.backend} -> {backend})"
-    recipe = export_recipe(old.backend)  # what this code would export for the index's own backend
-    if recipe is not None and old.export_recipe != recipe:
-        if old.export_recipe is None:
-            return "the index does not record its ONNX export recipe (built before recipes were recorded)"
-        return f"the ONNX export recipe changed (x{old.export_recipe} -> x{recipe})"
-    if old.chunking != chunking:
-        return "the chunking settings changed"
-    return None
+def identity(
+    settings: Settings, embedder: Embedder | None = None
+) -> tuple[str, str | None, str, dict[str, Any]]:
+    """What a build with these settings records and `stale_reason` compares: model, its weights,
+    backend and chunking settings. An embedder from settings (ours, or the Ray engine's actors)
+    records the weights of a model folder; a caller's own embedder is taken as it is."""
+    model = embedder.name if embedder else settings.embedding.model
+    weights = local_weights(model) if embedder is None or getattr(embedder, "from_settings", False) else None
+    backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
+    return model, weights, backend, settings.chunking.model_dump()
+
+
+def stale_index(index_dir: Path, settings: Settings, embedder: Embedder | None = None) -> str | None:
+    """Why the index at `index_dir` would be rebuilt in full for these settings; None when it is valid."""
+    return stale_reason(Manifest.read(index_dir), *identity(settings, embedder))
 
 
 def ensure_index(
@@ -258,18 +258,14 @@ def _build(
 
     hashes = {a.id: h for a, h in carried}  # stored hashes: metadata need not survive a round trip
     hashes.update({a.id: content_hash(a) for a in articles})
-    model = embedder.name if embedder else settings.embedding.model
-    # an embedder from settings (ours, or the Ray engine's actors) records the weights of a model folder
-    weights = local_weights(model) if embedder is None or getattr(embedder, "from_settings", False) else None
-    backend = backend_of(embedder) if embedder else resolve_backend(settings.embedding)
-    chunking = settings.chunking.model_dump()
+    model, weights, backend, chunking = identity(settings, embedder)
     tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
 
     full_reason = "--rebuild" if rebuild else None
     old_hashes: dict[str, str] = {}
     if old is not None:
         old_hashes = old.article_hashes()
-        full_reason = _full_reason(old.manifest, model, backend, chunking, weights)
+        full_reason = stale_reason(old.manifest, model, weights, backend, chunking)
         if full_reason:
             old.close()
             old = None

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rag.embedding import export_recipe
 from rag.errors import IndexMismatch, IndexNotFound
 
 FORMAT_VERSION = 1
@@ -133,6 +134,38 @@ class Manifest:
             if not ok:
                 raise IndexMismatch(f"The index at {folder} is damaged: {name} is not the file its build "
                                     "wrote (truncated, replaced or changed since).", help=REBUILD)
+
+
+UNRECORDED_RECIPE = "the index does not record its ONNX export recipe (built before recipes were recorded)"
+
+
+def stale_reason(
+    m: Manifest, model: str, weights: str | None, backend: str | None = None,
+    chunking: dict[str, Any] | None = None,
+) -> str | None:
+    """Why the index `m` describes is not valid for these settings, None when it is: the one rule
+    behind the indexer's full rebuild, the store's refusal to embed queries and the evaluation's
+    reuse of a cached index.
+
+    Vectors are a function of the model, its weights (a model folder can be tuned again under the same
+    name), the backend and the ONNX export recipe, which moves vectors (cosine ~0.996 between recipes 1
+    and 2) with every setting unchanged; passages are a function of the chunking settings. `weights` is
+    compared as given (None: a packaged model); `backend` and `chunking` are compared only when given,
+    because a query may use any backend (the index decides) and does not chunk.
+    """
+    if m.model != model:
+        return f"the model changed ({m.model} -> {model})"
+    if m.extra.get("model_weights") != weights:
+        return f"the weights of the model {model} changed"
+    if backend is not None and m.extra.get("backend_requested", m.backend) != backend:
+        return f"the embedding backend changed ({m.backend} -> {backend})"
+    recipe = export_recipe(m.backend)  # what this code would export for the index's own backend
+    if recipe is not None and m.export_recipe != recipe:
+        return UNRECORDED_RECIPE if m.export_recipe is None else (
+            f"the ONNX export recipe changed (x{m.export_recipe} -> x{recipe})")
+    if chunking is not None and m.chunking != chunking:
+        return "the chunking settings changed"
+    return None
 
 
 def _check_types(data: dict[str, Any], folder: Path) -> None:

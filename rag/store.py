@@ -23,7 +23,7 @@ import numpy as np
 from rag import ivf
 from rag.embedding import Embedder, export_recipe, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
-from rag.manifest import REBUILD, Manifest, real_index_path, recover
+from rag.manifest import REBUILD, UNRECORDED_RECIPE, Manifest, real_index_path, recover, stale_reason
 from rag.models import local_weights
 from rag.rowfilter import ROW_SQL, RowMeta
 from rag.settings import Settings
@@ -208,22 +208,17 @@ class Store:
         m = self.manifest
         base = (self._settings or Settings()).embedding
         backend = m.backend if m.backend in ("torch", "onnx", "onnx-int8") else "auto"
-        recipe = export_recipe(m.backend)
         rebuild = f"Rebuild it with: rag index PATH --index {self.dir} --rebuild."
-        if recipe is not None and m.export_recipe is None:
+        recorded = m.extra.get("model_weights")  # hashed only when recorded; a folder that is gone
+        current = local_weights(m.model) if recorded else None  # is load_embedder's to report
+        reason = stale_reason(m, m.model, current or recorded)
+        if reason == UNRECORDED_RECIPE:
             log.warning("The index at %s does not record its ONNX export recipe; queries use recipe x%s, "
-                        "which may not match its vectors. %s", self.dir, recipe, rebuild)
-        elif recipe is not None and m.export_recipe != recipe:
-            raise IndexMismatch(
-                f"The index at {self.dir} was embedded with ONNX export recipe x{m.export_recipe} "
-                f"({m.model}, {m.backend}); this version of rag exports recipe x{recipe}, whose vectors "
-                "differ, so queries would not match the stored passages.", help=rebuild)
-        weights = m.extra.get("model_weights")
-        if weights and local_weights(m.model) not in (None, weights):
-            raise IndexMismatch(
-                f"The model folder {m.model} holds other weights than the ones the index at {self.dir} "
-                "was embedded with (it was tuned or replaced since), so queries would not match.",
-                help=rebuild)
+                        "which may not match its vectors. %s", self.dir, export_recipe(m.backend), rebuild)
+        elif reason:
+            raise IndexMismatch(f"The index at {self.dir} ({m.model}, {m.backend}) no longer matches what "
+                                f"this version of rag embeds: {reason}, so queries would not match the "
+                                "stored passages.", help=rebuild)
         emb = load_embedder(base.model_copy(update={"model": m.model, "backend": backend}))
         if emb.dim != m.dim:
             raise IndexMismatch(f"The model {m.model!r} gives {emb.dim}-dimensional vectors, "

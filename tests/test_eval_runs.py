@@ -10,7 +10,7 @@ import pytest
 from rag.cli import main
 from rag.evaluation.beir import load_beir
 from rag.evaluation.qa import load_qa
-from rag.evaluation.runner import beir_index_dir, doc_ranking, evaluate_qa
+from rag.evaluation.runner import beir_index_dir, doc_ranking, ensure_beir_index, evaluate_qa
 from rag.settings import Settings
 from rag.types import Hit, Passage
 
@@ -104,3 +104,19 @@ def test_bad_inputs_exit_with_a_message(tmp_path: Path, capsys: pytest.CaptureFi
     assert "nothing to evaluate" in capsys.readouterr().err
     assert main(["eval", "--qa", str(FIXTURES / "tiny_qa.jsonl"), "--set", "retrieval"]) == 1
     assert "GROUP.FIELD=VALUE" in capsys.readouterr().err
+
+
+def test_a_beir_index_no_longer_valid_is_rebuilt_in_place(
+    tmp_path: Path, tiny_beir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = load_beir(tiny_beir)
+    index_dir = ensure_beir_index(dataset, HASH, tmp_path, progress=False)
+    assert ensure_beir_index(dataset, HASH, tmp_path, progress=False) == index_dir
+    assert capsys.readouterr().err.count("Indexing") == 1  # valid: reused
+    manifest = index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["model_weights"] = "0" * 16  # as if the model folder had been tuned again since
+    manifest.write_text(json.dumps(data))
+    assert ensure_beir_index(dataset, HASH, tmp_path, progress=False) == index_dir
+    assert "(the weights of the model hash changed)" in capsys.readouterr().err
+    assert "model_weights" not in json.loads(manifest.read_text())

@@ -93,7 +93,7 @@ def test_store_queries_with_the_index_recipe_or_refuses(
 
     monkeypatch.setattr("rag.embedding.EXPORT_VERSION", EXPORT_VERSION + 1)
     stale = Store.open(index, other_backend)  # BM25-only use and the indexer may still open it
-    refused = rf"recipe x{EXPORT_VERSION}.*exports recipe x{EXPORT_VERSION + 1}"
+    refused = rf"export recipe changed \(x{EXPORT_VERSION} -> x{EXPORT_VERSION + 1}\)"
     with pytest.raises(IndexMismatch, match=refused) as err:
         _ = stale.embedder
     assert f"rag index PATH --index {index} --rebuild" in str(err.value)

@@ -24,7 +24,6 @@ from rag.evaluation.metrics import (
 )
 from rag.evaluation.qa import QAItem, contains_answer
 from rag.evaluation.report import EvalReport, ModeScores
-from rag.models import local_weights
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Hit
 
@@ -36,24 +35,13 @@ _VERSIONED = ("rag", "sentence-transformers", "torch", "onnxruntime", "faiss-cpu
 def beir_index_dir(dataset: BeirDataset, settings: Settings, root: Path = INDEX_ROOT) -> Path:
     """index/beir-NAME-HASH, keyed by the corpus file and the settings that shape an index.
 
-    Retrieval settings are not in the key, so tuning them reuses one index.
+    Retrieval settings are not in the key, so tuning them reuses one index. What changes vectors
+    without changing a setting (a model folder's weights, the ONNX export recipe) is not in the key
+    either: `ensure_beir_index` rebuilds such an index in place.
     """
     shape = settings.fingerprint("chunking", "embedding", "index")
-    key = f"{dataset.corpus_fingerprint}:{shape}:{_export_tag()}"
-    weights = local_weights(settings.embedding.model)  # a model folder tuned again gets a new index
-    if weights:
-        key += f":{weights}"
+    key = f"{dataset.corpus_fingerprint}:{shape}"
     return root / f"beir-{dataset.name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
-
-
-def _export_tag() -> str:
-    # The ONNX export recipe changes vectors (cosine ~0.996 between recipes 1 and 2) without changing
-    # any setting, and the manifest does not record it: key on it so a stale index is never reused.
-    try:
-        from rag.embedding.onnx_export import EXPORT_VERSION
-    except ImportError:
-        return ""
-    return f"x{EXPORT_VERSION}"
 
 
 def ensure_beir_index(
@@ -63,11 +51,15 @@ def ensure_beir_index(
     progress: bool = True,
     embedder: Any = None,
 ) -> Path:
-    index_dir = beir_index_dir(dataset, settings, root)
-    if not (index_dir / "manifest.json").is_file():
-        from rag.indexer import index_articles
+    """The BEIR corpus's index for these settings, built when absent or no longer valid (`stale_index`)."""
+    from rag.indexer import index_articles, stale_index
 
-        print(f"Indexing {dataset.corpus_path} into {index_dir} ...", file=sys.stderr)
+    index_dir = beir_index_dir(dataset, settings, root)
+    exists = (index_dir / "manifest.json").is_file()
+    reason = stale_index(index_dir, settings, embedder) if exists else None
+    if not exists or reason:
+        why = f" ({reason})" if reason else ""
+        print(f"Indexing {dataset.corpus_path} into {index_dir}{why} ...", file=sys.stderr)
         articles = list(corpus_articles(dataset.corpus_path))
         index_articles(articles, index_dir, settings, progress=progress, embedder=embedder)
     return index_dir
