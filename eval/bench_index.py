@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,15 +131,15 @@ def query_latency(index_dir: Path, n_queries: int = 200, big: int = 100_000) -> 
     large = np.vstack([base, noisy]).astype(np.float32)
     for label, vecs in ((f"{len(base):,} (BBC)", base), (f"{len(large):,} (BBC + noisy copies)", large)):
         exact = None
-        hnsw = None
+        hnsw: Any = None  # a faiss.IndexHNSWFlat; build_faiss is typed as the base Index, which has no .hnsw
         for kind in ("flat", "hnsw", f"hnsw efSearch={4 * HNSW_EF_SEARCH}"):
             t = time.perf_counter()
             if kind == "flat":
                 index = build_faiss(vecs, kind)
             else:  # one HNSW graph, searched with the default and with a wider beam
                 hnsw = hnsw or build_faiss(vecs, "hnsw")
+                hnsw.hnsw.efSearch = HNSW_EF_SEARCH if kind == "hnsw" else 4 * HNSW_EF_SEARCH
                 index = hnsw
-                index.hnsw.efSearch = HNSW_EF_SEARCH if kind == "hnsw" else 4 * HNSW_EF_SEARCH
             build_s = time.perf_counter() - t
             search_ms, found = [], []
             for q in qvecs:
