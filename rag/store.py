@@ -340,11 +340,10 @@ class Store:
 
     def row_meta(self) -> RowMeta:
         """Per-row article id, author, date, source and section, read once and kept."""
-        if self._meta is None:
-            meta = RowMeta.from_rows(self._query(ROW_SQL))
-            with self._lock:
-                self._meta = self._meta or meta
-        return self._meta
+        with self._lock:  # the cursor is read in chunks, on this connection, under its lock
+            if self._meta is None:
+                self._meta = RowMeta.from_rows(self._db.execute(ROW_SQL))
+            return self._meta
 
     def vectors(self, rows: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Stored vectors for `rows` (all when None), float32, in the given order."""

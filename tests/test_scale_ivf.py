@@ -87,3 +87,41 @@ def test_auto_picks_ivfpq_past_its_threshold() -> None:
     assert choose_kind("auto", 60_000, 50_000, 1_000_000) == "hnsw"
     assert choose_kind("auto", 1_000_000, 50_000, 1_000_000) == "ivfpq"
     assert choose_kind("hnsw", 2_000_000, 50_000, 1_000_000) == "hnsw"
+
+
+def test_filter_columns_read_in_chunks_match_sql(pair: tuple[Path, Path]) -> None:
+    """The filter columns are read from SQLite a chunk at a time (to keep the query process small
+    at 1M passages); any chunk size gives the same rows as asking SQLite directly."""
+    import sqlite3
+
+    from rag.rowfilter import ROW_SQL, RowMeta
+
+    folder = pair[1]
+    store = Store.open(folder)
+    con = sqlite3.connect(folder / "passages.sqlite")
+    ids = [store.passages([r])[0].article_id for r in (0, 7, len(store) // 2, len(store) - 1)]
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT row FROM passages WHERE article_id IN ({marks}) ORDER BY row"
+    by_ids = [r for (r,) in con.execute(sql, ids)]
+    cases = {Filters(article_ids=tuple(ids)): by_ids,
+             Filters(sources=("bbc",), article_ids=tuple(ids)): by_ids,
+             Filters(sources=("wire",)): []}
+    for chunk in (1, 7, 5_000):
+        meta = RowMeta.from_rows(con.execute(ROW_SQL), chunk=chunk)
+        assert len(meta) == len(store)
+        for f, expected in cases.items():
+            rows = meta.rows_for(f)
+            assert rows is not None and rows.tolist() == expected
+            assert rows.tolist() == store.rows_for(f).tolist()  # type: ignore[union-attr]
+    assert 4 < len(by_ids) < len(store)
+    assert store.row_meta().source.codes.dtype == np.uint8  # one byte a row for a column of few values
+    assert store.row_meta().article_id.codes.dtype.itemsize <= 2
+    con.close()
+    store.close()
+    # dates (the BBC set has none): the same rows whatever the chunk size
+    rows = [(f"a{i // 3}", None, f"20{i % 20:02d}-01-0{i % 9 + 1}", "Wire", None) for i in range(50)]
+    for f in (Filters(since="2010"), Filters(until="2004-01-03"), Filters(since="2005", until="2012")):
+        expected = [i for i, r in enumerate(rows) if (not f.since or r[2] >= f.since)
+                    and (not f.until or r[2][: len(f.until)] <= f.until)]
+        assert expected and all(RowMeta.from_rows(rows, chunk=c).rows_for(f).tolist() == expected  # type: ignore[union-attr]
+                                for c in (1, 4, 100))
