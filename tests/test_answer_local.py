@@ -235,13 +235,38 @@ def test_a_sentence_naming_what_its_passage_never_names_loses_its_citation(retri
 
 def test_a_year_repeated_from_the_question_must_be_in_the_passage(retriever: ListRetriever,
                                                                  scripted: Any) -> None:
-    """A near miss reads like this: the question's year, the passage about another one."""
+    """A near miss reads like this: the question's year, the passage about another one. The model's
+    sentence is dropped and its answer becomes a refusal that says why."""
     question = "How many soldiers will the US, Germany and Britain each contribute in 2019?"
-    n = passage_number(retriever, TARGET)
+    hits = retriever.search(question).hits
+    n = next(i for i, h in enumerate(hits[:3], start=1) if TARGET in h.passage.text)
     scripted(f"In 2019 the US, Germany and Britain will each contribute 1,000 soldiers. [{n}]")
+    *_, result = local.local_answer(question, hits, retriever.store.embedder, local_settings().local)
+    assert isinstance(result, local.LocalResult) and result.dropped
+    assert not result.draft.grounded and result.draft.text.startswith(local.NOT_COVERED)
+    assert any("states 2019" in w for w in result.draft.warnings)
+
+
+def test_the_model_is_not_asked_when_the_quotes_do_not_answer(retriever: ListRetriever,
+                                                              scripted: Any) -> None:
+    """The answerability model refuses the near miss first; the small model, shown it, would write."""
+    model = scripted("In 2019 the US, Germany and Britain will each contribute 1,000 soldiers. [1]")
+    question = "How many soldiers will the US, Germany and Britain each contribute in 2019?"
     answer = answer_question(question, retriever, local_settings())
-    assert not answer.grounded and answer.text.startswith(local.NOT_COVERED)
-    assert any("states 2019" in w for w in answer.warnings)
+    assert model.calls == [] and not answer.grounded and answer.text.startswith(local.NOT_COVERED)
+    assert answer.answerer.startswith("extractive (refused") and answer.citations
+    check_answer(answer, retriever.store.article)
+
+
+def test_a_written_answer_that_does_not_hold_up_gives_way_to_the_quotes(retriever: ListRetriever,
+                                                                       scripted: Any) -> None:
+    n = passage_number(retriever, TARGET)
+    scripted(f"The US, Germany and Britain will each contribute 7,500 soldiers [{n}].")
+    answer = answer_question(QUESTION, retriever, local_settings())
+    assert answer.grounded and answer.answerer == "extractive (local answer did not hold up)"
+    assert "1,000" in answer.text and "7,500" not in answer.text
+    assert any("local model's answer was dropped" in w and "7,500" in w for w in answer.warnings)
+    check_answer(answer, retriever.store.article)
 
 
 def test_the_prompt_centres_on_the_extractive_quotes(retriever: ListRetriever) -> None:
@@ -253,8 +278,8 @@ def test_the_prompt_centres_on_the_extractive_quotes(retriever: ListRetriever) -
 
 
 def test_a_scripted_refusal_cites_the_closest_passages(retriever: ListRetriever, scripted: Any) -> None:
-    scripted(REFUSAL)
-    answer = answer_question("Who won the 2004 Booker Prize?", retriever, local_settings())
+    scripted(REFUSAL)  # the quotes were judged to answer; the model's refusal still stands
+    answer = answer_question(QUESTION, retriever, local_settings())
     assert not answer.grounded and answer.answerer == "local"
     assert answer.text.startswith(local.NOT_COVERED) and answer.citations
     check_answer(answer, retriever.store.article)
@@ -294,6 +319,11 @@ def test_real_model_answers_with_verified_citations(real_retriever: ListRetrieve
 @pytest.mark.slow
 @real
 def test_real_model_refuses_what_the_passages_do_not_hold(real_retriever: ListRetriever) -> None:
-    answer = answer_question("Who won the 2004 Booker Prize?", real_retriever, local_settings())
-    assert answer.answerer == "local" and not answer.grounded, answer.text
-    assert answer.text.startswith(local.NOT_COVERED)
+    question = "Who won the 2004 Booker Prize?"
+    answer = answer_question(question, real_retriever, local_settings())
+    assert not answer.grounded and answer.text.startswith(local.NOT_COVERED), answer.text
+    # and the model itself, shown the passages anyway, refuses rather than writes
+    hits = real_retriever.search(question).hits
+    *_, result = local.local_answer(question, hits, real_retriever.store.embedder, local_settings().local)
+    assert isinstance(result, local.LocalResult) and not result.draft.grounded, result.draft.text
+    assert result.draft.text.startswith(local.NOT_COVERED)

@@ -93,19 +93,33 @@ def stream_answer(
             if parts:
                 yield BROKE_OFF
     elif want_local and result.hits:
-        # the extractive answer's quotes (a fraction of a second) pick and centre the few passages
-        # the model reads: its prompt is its latency, and those sentences are the likeliest answers
-        quotes = answer_question(query, retriever, settings, filters=filters, mode=mode, k=k,
-                                 answerer="extractive").citations
-        try:
-            for piece in local_answer(query, result.hits, embedder, settings.local, quotes):
-                if isinstance(piece, LocalResult):
-                    draft, context = piece.draft, piece.hits
-                else:
-                    yield piece
-        except LocalModelUnavailable as exc:  # nothing was streamed: it fails while loading
-            warnings.append(f"{str(exc.args[0]).rstrip('.')}; answered with the extractive answerer")
-            answerer = local_fallback
+        # The extractive answer comes first (a fraction of a second). Its answerability model decides
+        # whether there is anything to write about: a small model shown near misses still writes
+        # (test split: it answered 2 of the 17 unanswerable questions the extractive answerer refused).
+        # Its quotes pick and centre the few passages the model reads: the prompt is the latency, and
+        # those sentences are the likeliest answers.
+        quoted = answer_question(query, retriever, settings, filters=filters, mode=mode, k=k,
+                                 answerer="extractive")
+        if not quoted.grounded:
+            draft = Draft(quoted.text, quoted.citations, False, quoted.warnings)
+            answerer = "extractive (refused: nothing for the local model to write from)"
+            yield quoted.text
+        else:
+            try:
+                for piece in local_answer(query, result.hits, embedder, settings.local, quoted.citations):
+                    if isinstance(piece, LocalResult):
+                        draft, context = piece.draft, piece.hits
+                        if piece.dropped:
+                            # not one written sentence held up against its passage, though the quotes
+                            # were judged to answer: show the quotes, and say why
+                            warnings.extend(piece.draft.warnings)
+                            draft = Draft(quoted.text, quoted.citations, True, quoted.warnings)
+                            context, answerer = quoted.hits, "extractive (local answer did not hold up)"
+                    else:
+                        yield piece
+            except LocalModelUnavailable as exc:  # nothing was streamed: it fails while loading
+                warnings.append(f"{str(exc.args[0]).rstrip('.')}; answered with the extractive answerer")
+                answerer = local_fallback
     elif want_llm or want_local:
         answerer = "extractive"  # nothing retrieved: the refusal needs no model
     if draft is None:

@@ -228,6 +228,7 @@ def complete_sentences(text: str) -> str:
 class LocalResult:
     draft: Draft
     hits: list[Hit]  # the passages the model was given
+    dropped: bool = False  # the model wrote an answer, but not one sentence held up (draft: a refusal)
 
 
 def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: LocalSettings,
@@ -256,5 +257,6 @@ def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: 
         # near misses): that is a refusal, and the warnings say what was thrown away
         refusal = _refusal(query, prompt.hits, embedder)
         dropped = [f"the local model's answer was dropped: {w}" for w in draft.warnings]
-        draft = Draft(refusal.text, refusal.citations, False, dropped)
+        yield LocalResult(Draft(refusal.text, refusal.citations, False, dropped), prompt.hits, dropped=True)
+        return
     yield LocalResult(draft, prompt.hits)
