@@ -9,7 +9,7 @@ import sys
 from rag.errors import RagError
 
 # name -> module under rag.cli; each module has register(subparsers) that sets func=run(args) -> int
-COMMANDS = ["ingest", "index", "search", "ask", "eval", "tune", "serve", "demo", "settings"]
+COMMANDS = ["ingest", "index", "merge", "search", "ask", "eval", "tune", "serve", "demo", "settings"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,6 @@
-"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild] [--engine ray [--address ADDR]]`:
-build or update an index, and `rag remove ID_OR_ORIGIN... --index DIR`: take articles out of one.
+"""`rag index PATH... [--index DIR] [--prune] [--strict] [--rebuild] [--engine ray [--address ADDR]]
+[--shard I/N]`: build or update an index (or shard I of N of one, for `rag merge`), and
+`rag remove ID_OR_ORIGIN... --index DIR`: take articles out of one.
 
 Exit status: 0 when every PATH was read; 1 when a PATH is missing or unreadable (the rest is still
 indexed, and no article of the failed PATH is removed), or, with --strict, on any input problem
@@ -42,6 +43,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local one)")
     p.add_argument("--workers", type=int, default=2, help="Ray embedding workers (default: %(default)s)")
     p.add_argument("--batch-size", type=int, help="texts per embedding batch")
+    p.add_argument("--shard", metavar="I/N",
+                   help="index only the articles whose id hashes to shard I of N (0 <= I < N); "
+                        "merge the N shard indexes with rag merge")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -68,8 +72,14 @@ def run(args: argparse.Namespace) -> int:
         from rag.ray_engine import RayEmbedder
 
         embedder = RayEmbedder(settings.embedding, workers=args.workers, address=args.address)
-    report = build_index(paths, args.index, settings, rebuild=args.rebuild, progress=progress,
-                         prune=args.prune, strict=args.strict, embedder=embedder)
+    options = {"rebuild": args.rebuild, "progress": progress, "prune": args.prune, "strict": args.strict,
+               "embedder": embedder}
+    if args.shard:
+        from rag.shards import build_shard, parse_shard
+
+        report = build_shard(paths, args.index, settings, parse_shard(args.shard), **options)
+    else:
+        report = build_index(paths, args.index, settings, **options)
     print(report.summary())
     print_problems(report.problems)
     return 1 if report.failed_paths else 0
