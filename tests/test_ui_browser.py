@@ -9,7 +9,8 @@ import json
 import os
 import re
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,7 @@ def page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True,
                               permissions=["clipboard-read", "clipboard-write"])
     pg = ctx.new_page()
+    pg.add_init_script(SCROLL_WATCH)
     pg.set_default_timeout(TIMEOUT)
     pg.dialogs = []  # every alert/confirm the page tries to open
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
@@ -125,6 +127,68 @@ def _wait_sources_for(page: Any, words: str) -> None:
     page.wait_for_function(
         "w => document.querySelector('#sources-panel .src-head')?.textContent.includes(w)", arg=words
     )
+
+
+def open_app(page: Any, url: str) -> None:
+    """Load the app and wait until it is ready for typing: Gradio focuses the question box
+    (autofocus) once it has mounted, and that focus can scroll the page; typing earlier races it."""
+    page.goto(url)
+    page.wait_for_function("() => document.activeElement === document.querySelector('#question textarea')")
+
+
+def settle(page: Any, action: Callable[[], None]) -> None:
+    """Run `action` (a click), then wait until the server has finished every event it started.
+
+    Gradio streams a session's event results over one `queue/data` request and ends it once none is
+    pending (the page then completes or aborts it), so that request ending is the condition; checks
+    that something did NOT happen (no message, no answer) can then look at once instead of after a
+    guessed pause.
+    """
+    opened: list[Any] = []
+    ended: list[Any] = []
+
+    def on_request(request: Any) -> None:
+        if "/queue/data" in request.url:
+            opened.append(request)
+
+    def on_end(request: Any) -> None:  # Playwright wraps listeners: a bound builtin will not do
+        ended.append(request)
+
+    listeners = [("request", on_request), ("requestfinished", on_end), ("requestfailed", on_end)]
+    for event, listener in listeners:
+        page.on(event, listener)
+    try:
+        action()
+        deadline = time.monotonic() + TIMEOUT / 1000
+        while not any(request in ended for request in opened):
+            assert time.monotonic() < deadline, "the server did not finish the events in time"
+            page.wait_for_timeout(20)  # a poll of the condition: Playwright delivers events meanwhile
+    finally:
+        for event, listener in listeners:
+            page.remove_listener(event, listener)
+
+
+# Smooth scrolls end when nothing has moved for a while: every page records when a scroll was asked
+# for (per element id) and when anything last moved (scroll events, caught in the capture phase).
+SCROLL_WATCH = """
+window.__scroll = {asked: {}, moved: 0};
+const E = Element.prototype;
+for (const [owner, name] of [[E, 'scrollTo'], [E, 'scrollBy'], [E, 'scrollIntoView'],
+                             [window, 'scrollTo'], [window, 'scrollBy']]) {
+  const original = owner[name];
+  owner[name] = function (...args) {
+    window.__scroll.asked[this === window ? 'window' : this.id] = performance.now();
+    return original.apply(this, args);
+  };
+}
+addEventListener('scroll', () => { window.__scroll.moved = performance.now(); }, true);
+"""
+# The scroll asked of the element with this id has ended: asked for, then 300 ms without movement
+# (a smooth scroll moves every frame, ~16 ms).
+SCROLL_ENDED = """id => {
+  const s = window.__scroll, asked = s && s.asked[id];
+  return !!asked && performance.now() - Math.max(asked, s.moved) > 300;
+}"""
 
 
 def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: str) -> None:
@@ -148,7 +212,7 @@ def test_ask_click_citation_open_article_and_follow_up(page: Any, sample_url: st
     card.query_selector("button.open-article").click()
     mark = page.wait_for_selector("#article-panel #article-mark")
     assert "1,000" in mark.inner_text()
-    page.wait_for_timeout(700)  # the smooth scroll
+    page.wait_for_function(SCROLL_ENDED, arg="article-panel")
     assert page.evaluate(
         "() => { const m = document.querySelector('#article-mark').getBoundingClientRect();"
         " const p = document.querySelector('#article-panel').getBoundingClientRect();"
@@ -245,7 +309,7 @@ def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_i
     page.wait_for_selector("#article-panel #article-mark")
     article = page.inner_text("#article-panel")
     assert "[click](javascript:alert(1))" in article and "<img src=x onerror=alert(1)>" in article
-    page.wait_for_timeout(500)
+    page.wait_for_function(SCROLL_ENDED, arg="article-panel")  # the last thing opening an article does
     dom = page.evaluate(
         "() => ({imgs: document.querySelectorAll('#chat img, #sources-panel img, #article-panel img').length,"
         " js: document.querySelectorAll('a[href^=\"javascript\"]').length,"
@@ -257,13 +321,8 @@ def test_xss_article_shows_as_text_and_never_runs(page: Any, xss_url: str, xss_i
     assert page.dialogs == [] and errors == []
 
     # thumbs up on the first answer -> feedback.jsonl in the index folder
-    page.click("#chat button[aria-label='Like'] >> nth=0")
+    settle(page, lambda: page.click("#chat button[aria-label='Like'] >> nth=0"))  # the handler writes it
     feedback = xss_index / "feedback.jsonl"
-    for _ in range(50):
-        # the file appears (O_CREAT) a moment before its line is written: wait for a whole line
-        if feedback.is_file() and feedback.read_text(encoding="utf-8").endswith("\n"):
-            break
-        page.wait_for_timeout(200)
     records = [json.loads(x) for x in feedback.read_text(encoding="utf-8").splitlines()]
     assert records[-1]["rating"] == "up" and "bridge repairs" in records[-1]["question"]
     assert records[-1]["citations"] and records[-1]["answer"]

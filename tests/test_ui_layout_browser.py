@@ -15,11 +15,22 @@ from typing import Any
 
 import pytest
 from test_answer_bbc import BBC
-from test_ui_browser import ARTIFACTS, CHROMIUM, TIMEOUT, _start, browser  # noqa: F401
+from test_ui_browser import (  # noqa: F401
+    ARTIFACTS,
+    CHROMIUM,
+    SCROLL_ENDED,
+    SCROLL_WATCH,
+    TIMEOUT,
+    _start,
+    browser,
+    open_app,
+    settle,
+)
 
 from rag.settings import Settings
 
 SIZES = {"phone": (390, 844), "laptop": (1366, 768), "desktop": (1920, 1080)}
+LABELLED = '#chat [aria-label*="s message: "]'  # the chat messages' screen-reader labels
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")]
@@ -59,6 +70,7 @@ def _page(browser: Any, size: str) -> Any:
     width, height = SIZES[size]
     ctx = browser.new_context(viewport={"width": width, "height": height})
     pg = ctx.new_page()
+    pg.add_init_script(SCROLL_WATCH)
     pg.set_default_timeout(TIMEOUT)
     return pg
 
@@ -86,6 +98,20 @@ def _in_view(page: Any, selector: str) -> bool:
     return box["top"] >= 0 and box["bottom"] <= height and box["left"] >= 0 and box["right"] <= width
 
 
+def _comes_into_view(page: Any, *selectors: str, timeout: float = 10_000) -> bool:
+    """Whether every element comes wholly on-screen (a drawer's slide ending) within `timeout` ms."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "sels => sels.every(s => { const r = document.querySelector(s).getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; })",
+            arg=list(selectors), timeout=timeout)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
 def _error_badges(page: Any) -> int:
     """Gradio's red 'Error' status badges over components."""
     return int(page.evaluate("() => [...document.querySelectorAll('.error, .validation-error')]"
@@ -95,9 +121,7 @@ def _error_badges(page: Any) -> int:
 @pytest.mark.parametrize("size", list(SIZES))
 def test_layout_at_each_size(browser: Any, sample_url: str, size: str) -> None:
     page = _page(browser, size)
-    page.goto(sample_url)
-    page.wait_for_selector("#ask")
-    page.wait_for_timeout(800)
+    open_app(page, sample_url)
     _ask(page, "How many soldiers will the US, Germany and Britain each contribute?")
     page.wait_for_selector("#sources-panel .src-card")
     page.wait_for_selector("#chat a.cite-chip")
@@ -109,8 +133,7 @@ def test_layout_at_each_size(browser: Any, sample_url: str, size: str) -> None:
         if os.environ.get("RAG_UPDATE_DOCS"):  # the README's copy, refreshed on request only
             shutil.copyfile(path, Path(__file__).parent.parent / "docs" / "phone.png")
         page.click("#sidebar .toggle-button")
-        page.wait_for_timeout(800)
-        assert _in_view(page, "#since") and _in_view(page, "#sidebar .toggle-button"), "close button cut off"
+        assert _comes_into_view(page, "#since", "#sidebar .toggle-button"), "close button cut off"
         _shot(page, f"layout-{size}-filters")
         return
     # laptop and desktop: the actions are above the fold and the footer stays clear of the sources
@@ -118,23 +141,23 @@ def test_layout_at_each_size(browser: Any, sample_url: str, size: str) -> None:
     footer = page.query_selector("footer")
     if footer is not None:
         assert _box(page, "footer")["top"] >= _box(page, "#sources-panel")["bottom"] - 1
-    chat_top = _box(page, "#chat")["top"]
+    # what opening a citation must not move; the window itself may already be scrolled, since Playwright
+    # scrolls a button it clicks into view when something briefly covers it while the page settles
+    chat_top, scrolled = _box(page, "#chat")["top"], page.evaluate("() => window.scrollY")
     page.click("#chat a.cite-chip >> nth=0")
     page.wait_for_selector("#sources-panel .src-card.selected")
     page.click("#sources-panel button.open-article >> nth=0")
     page.wait_for_selector("#article-panel #article-mark")
-    page.wait_for_timeout(700)  # the smooth scroll
+    page.wait_for_function(SCROLL_ENDED, arg="article-panel")
     assert abs(_box(page, "#chat")["top"] - chat_top) < 2, "opening a citation scrolled the chat away"
-    assert page.evaluate("() => window.scrollY") == 0
+    assert page.evaluate("() => window.scrollY") == scrolled
     _shot(page, f"layout-{size}")
 
 
 def test_input_errors_stay_beside_their_input(browser: Any, sample_url: str) -> None:
     page = _page(browser, "laptop")
-    page.goto(sample_url)
-    page.wait_for_selector("#ask")
-    page.click("#ask")  # an empty question does nothing
-    page.wait_for_timeout(800)
+    open_app(page, sample_url)
+    settle(page, lambda: page.click("#ask"))  # an empty question does nothing
     assert page.locator("#chat .message").count() == 0 and _error_badges(page) == 0
     assert page.inner_text("#ask-error").strip() == ""
 
@@ -145,13 +168,12 @@ def test_input_errors_stay_beside_their_input(browser: Any, sample_url: str) -> 
     panel_before = page.inner_text("#sources-panel")
 
     page.fill("#since textarea", "01/02/2005")
-    _ask(page, "And Canada?")
+    settle(page, lambda: _ask(page, "And Canada?"))
     page.wait_for_selector("#filter-error .input-error")
     beside = page.inner_text("#filter-error")
     assert "YYYY-MM-DD" in beside and "01/02/2005" in beside
     assert "Check the filters" in page.inner_text("#ask-error")
     assert page.input_value("#question textarea") == "And Canada?"  # the question is kept to re-ask
-    page.wait_for_timeout(1500)
     assert page.inner_text("#chat") == chat_before and page.inner_text("#sources-panel") == panel_before
     assert _error_badges(page) == 0
     _shot(page, "errors-beside-input")
@@ -171,8 +193,9 @@ def test_answer_label_is_text_and_no_emoji_glyph(browser: Any, sample_url: str) 
     _ask(page, "How many soldiers will the US, Germany and Britain each contribute?")
     page.wait_for_selector("#chat a.cite-chip")
     page.wait_for_selector("#sources-panel .src-card")
-    page.wait_for_timeout(500)
-    labels = page.evaluate("() => [...document.querySelectorAll('#chat [aria-label*=\"s message: \"]')]"
+    page.wait_for_function(f"() => [...document.querySelectorAll({LABELLED!r})]"
+                           ".some(e => e.getAttribute('aria-label').includes('[1]'))")
+    labels = page.evaluate(f"() => [...document.querySelectorAll({LABELLED!r})]"
                            ".map(e => e.getAttribute('aria-label'))")
     answer = [x for x in labels if "[1]" in x]
     assert answer, labels
@@ -185,8 +208,9 @@ def test_answer_label_is_text_and_no_emoji_glyph(browser: Any, sample_url: str) 
 
 def test_bbc_index_offers_its_sections_and_its_own_examples(browser: Any, bbc_url: str) -> None:
     page = _page(browser, "laptop")
-    page.goto(bbc_url)
+    open_app(page, bbc_url)
     page.wait_for_selector("#sections-filter")
+    page.wait_for_function("() => document.querySelector('#examples')?.innerText.includes('?')")  # loaded
     assert not page.is_visible("#since") and not page.is_visible("#until")  # no dates in the BBC set
     assert "no dates" in page.inner_text("#facet-note") and "newest-first" in page.inner_text("#facet-note")
     examples = page.inner_text("#examples")
