@@ -269,6 +269,29 @@ def test_a_written_answer_that_does_not_hold_up_gives_way_to_the_quotes(retrieve
     check_answer(answer, retriever.store.article)
 
 
+def test_a_written_answer_that_misses_the_quoted_answer_is_followed_by_that_quote(
+        retriever: ListRetriever, scripted: Any) -> None:
+    """A sentence that holds up against its passage but answers something else: the reader sees
+    the disagreement, the quote naming the extractive answer's figure after the written answer."""
+    n = passage_number(retriever, TARGET)
+    scripted(f"The deployments are among the most provocative actions taken by the NATO high command [{n}].")
+    answer = answer_question(QUESTION, retriever, local_settings())
+    assert answer.answerer == "local" and answer.grounded, answer.text
+    written, shown = answer.text.split("\n\n")
+    assert written.endswith("[1].") and shown.startswith("The best-matching quote names 1,000: ")
+    assert TARGET in shown and shown.endswith("[2]") and answer.citations[1].quote.startswith(TARGET)
+    assert any("does not name 1,000" in w for w in answer.warnings)
+    check_answer(answer, retriever.store.article)
+
+
+def test_a_written_answer_that_names_the_quoted_answer_stands_alone(retriever: ListRetriever,
+                                                                   scripted: Any) -> None:
+    n = passage_number(retriever, TARGET)
+    scripted(f"{TARGET} [{n}].")
+    answer = answer_question(QUESTION, retriever, local_settings())
+    assert answer.text == f"{TARGET} [1]." and len(answer.citations) == 1
+
+
 def test_the_prompt_centres_on_the_extractive_quotes(retriever: ListRetriever) -> None:
     hits = retriever.search(QUESTION).hits[::-1]  # the passage holding the answer comes late
     holder = next(h for h in hits if TARGET in h.passage.text)

@@ -16,7 +16,7 @@ from rag.answer.answerhood import Corpus
 from rag.answer.citations import Draft, answer_lines, verify
 from rag.answer.extractive import extractive_answer
 from rag.answer.llm import llm_configured, stream_chat
-from rag.answer.local import LocalResult, local_answer, local_unavailable
+from rag.answer.local import LocalResult, local_answer, local_unavailable, with_best_quote
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
@@ -109,7 +109,9 @@ def stream_answer(
                 for piece in local_answer(query, result.hits, embedder, settings.local, quoted.citations):
                     if isinstance(piece, LocalResult):
                         draft, context = piece.draft, piece.hits
-                        if piece.dropped:
+                        if not piece.dropped:
+                            draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
+                        else:
                             # not one written sentence held up against its passage, though the quotes
                             # were judged to answer: show the quotes, and say why
                             warnings.extend(piece.draft.warnings)

@@ -32,6 +32,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t)
      rf"losses|debts?|prices?|costs?|fees?|fines?|salary|budget|valuation)\b", "money"),
     (r"\bhow (?:many|much|long|far|big|large|old|fast|high|tall|often)\b|"
      r"\bwhat (?:percentage|proportion|share|number|rate|score|figure|total|time|margin|age)\b|"
+     r"\bwhat (?:was|is|were|are) the (?:average|total|combined|overall|peak|record|final)? ?(?:audience|"
+     r"attendance|population|turnout|majority|tally|number|rate|score|figure|total|margin)\b|"
      r"\bby how\b|\bwhat was the (?:final )?score\b", "number"),
     (r"\bwhere\b|\bwhich (?:country|city|town|venue|stadium|nation|region|capital|state|island|county)\b|"
      r"\bwhat (?:country|city|town|venue|stadium|nation|region)\b", "place"),
@@ -175,8 +177,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             m.span() for m in NUMBER.finditer(sentence)
             if (not re.match(r"-year-old|-years-old| years? old", sentence[m.end():m.end() + 10])
                 or any(k in ("old", "age", "aged") for k in known))
+            and not _in_date(sentence, *m.span())
+            and not YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
             and not (counting and (re.search(r"per ?cent$", m.group(0))
-                                   or YEAR.fullmatch(m.group(0).strip(" ,."))
                                    or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
                                    or MONEY.match(sentence, max(m.start() - 1, 0))))]
     elif expects == "date":
@@ -188,6 +191,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             a, b = m.span()
             while b > a and sentence[b - 1] in ".'’":
                 b -= 1
+            first = sentence[a:b].split(" ", 1)
+            if len(first) == 2 and not sentence[:a].strip() and first[0] in _OPENERS:
+                a += len(first[0]) + 1  # "Although Mr Raskin ...": the sentence's opening word is no name
             text = sentence[a:b]
             if text.endswith(("'s", "’s")):
                 b -= 2
@@ -199,6 +205,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                 continue
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue
+            if re.search(r"-[a-z]", text) and " " not in text:
+                continue  # "Oscar-nominated", "London-based": a compound adjective, not a name
             found.append((a, b))
         if expects == "name":  # titles of shows, songs, books: often in quotes, not always capitalised
             found += [m.span(1) for m in _QUOTED.finditer(sentence)]
@@ -223,10 +231,32 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     return out
 
 
+def _in_date(sentence: str, a: int, b: int) -> bool:
+    """Whether the number at sentence[a:b] is a day of a date ("31 December", "May 20"), not a quantity.
+
+    >>> s = "Profits for the three months to 31 December fell 2% to 75m."
+    >>> _in_date(s, s.index("31"), s.index("31") + 2), _in_date(s, s.index("75m"), s.index("75m") + 3)
+    (True, False)
+    """
+    day = sentence[a:b].strip(" ,.")
+    if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", day):
+        return False
+    after, before = sentence[b:b + 12], sentence[max(0, a - 11):a]
+    return bool(re.match(rf"\s*(?:{_MONTH_RE})\b", after, re.I)
+                or re.search(rf"\b(?:{_MONTH_RE})\.?\s*$", before, re.I))
+
+
 _TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "teenag",
                      "the", "of", "and", "a", "s"])
 _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
 # "Russian company", "Japanese carmaker": a nationality before a noun, not a name
 _DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+[a-z]")
+# words capitalised only because they open a sentence, which the name pattern would join to a name
+_OPENERS = frozenset(str.split(
+    """Although Though While Whilst When Whenever Where After Before Since Until As If Unless Because
+    But And Or So Yet However Meanwhile Despite Following With Without Under Over In On At For From By To
+    Then Now Today Yesterday Last Next This That These Those His Her Their Its Our My Former
+    Both Neither Either Only Even Also Instead Earlier Later Recently Currently"""
+))
 _NOT_NAMES_LOWER = frozenset(w.lower() for w in _NOT_NAMES) | {
     "he", "she", "they", "we", "but", "however", "i", "i'm", "i’m"}
