@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.answer import stream_answer  # noqa: E402
 from rag.embedding import backend_of  # noqa: E402
+from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
 from rag.indexer import ensure_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
@@ -100,8 +100,7 @@ def main() -> int:
         "target_p50_s": TARGET_P50, "passes": stats(first)["p50"] <= TARGET_P50,
         "embedder": f"{getattr(emb, 'name', '?')} ({backend_of(emb)})",
         "retrieval": f"{settings.retrieval.mode}, k={settings.retrieval.k}",
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), "
-                   f"load average {os.getloadavg()[0]:.1f} at the end",
+        "machine": f"{cpu_line()} (shared), load average {os.getloadavg()[0]:.1f} at the end",
     }
     rows = [("time to first answer token", result["time_to_first_token_s"]),
             ("time to complete Answer", result["time_to_answer_s"]),
@@ -118,9 +117,7 @@ def main() -> int:
     verdict = "meets" if result["passes"] else "MISSES"
     lines += ["", f"p50 time to first token {result['time_to_first_token_s']['p50']:.3f} s {verdict} "
               f"the {TARGET_P50} s target."]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{out}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (RESULTS / f"{out}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_results(RESULTS / out, result, "\n".join(lines))
     print("\n".join(lines))
     return 0 if result["passes"] else 1
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,14 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from rag.embedding.machine import machine_stamp, stamp_lines  # noqa: E402
+from rag.evaluation.harness import machine_stamp, peak_rss_mb, stamp_lines, write_results  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 BBC = ROOT.parent / "shared" / "data" / "bbc-news"
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def _articles(corpus: Path, limit: int | None) -> list:
@@ -196,10 +191,7 @@ def report(build: list[dict], latency: list[dict], meta: dict, out: Path) -> str
                      f"{r.get('recall@10_vs_flat', '')} |")
     lines += ["", f"Command: `{meta['command']}`", ""]
     text = "\n".join(lines)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    blob = {"meta": meta, "build": build, "latency": latency}
-    out.with_suffix(".json").write_text(json.dumps(blob, indent=2) + "\n")
+    write_results(out.with_suffix(""), {"meta": meta, "build": build, "latency": latency}, text)
     return text
 
 
@@ -214,7 +206,7 @@ def main() -> int:
     if args.worker:
         fn = worker_plain if args.worker == "plain" else worker_project
         data = fn(args.corpus, args.limit, args.workdir)
-        data["peak_rss_mb"] = _peak_rss_mb()
+        data["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(data))
         return 0
     before = machine_stamp()

@@ -12,8 +12,6 @@ The index is kept in cache/bench_retrieval/ and reused.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import random
 import re
 import shutil
@@ -26,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
 from rag.manifest import Manifest  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.retrieval.bm25 import build_bm25  # noqa: E402
@@ -166,12 +165,10 @@ def main() -> int:
         "passages": args.passages,
         "index_kind": retriever.store.manifest.index_kind,
         "embedder_backend": getattr(embed, "backend", "?"),
-        "machine": platform.processor() or platform.machine(),
+        "machine": cpu_line(),
         "settings": settings.retrieval.model_dump(),
         "target": "hybrid p50 <= 20 ms",
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_retrieval.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [
         f"# Retrieval latency, {args.passages:,} passages ({meta['index_kind']}), {args.queries} queries",
         "",
@@ -183,7 +180,7 @@ def main() -> int:
         "|---|---|---|---|",
     ]
     lines += [f"| {name} | {r['p50_ms']} | {r['p95_ms']} | {r['mean_ms']} |" for name, r in rows.items()]
-    (RESULTS / "bench_retrieval.md").write_text("\n".join(lines) + "\n")
+    write_results(RESULTS / "bench_retrieval", {"meta": meta, "rows": rows}, "\n".join(lines))
     print("\n".join(lines))
     return 0
 

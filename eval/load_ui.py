@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import os
-import platform
 import socket
 import sys
 import threading
@@ -30,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rag.evaluation.harness import machine_stamp, write_results  # noqa: E402
 from rag.settings import DEFAULT_INDEX, PROJECT_ROOT, SAMPLE_CORPUS, Settings  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "eval" / "results"
@@ -205,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     report["alone_total_s"] = {"p50": percentile(alone[2:], 0.5), "max": max(alone[2:])}  # after warm-up
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.out:
-        (RESULTS / f"{args.out}.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        (RESULTS / f"{args.out}.md").write_text(markdown(report), encoding="utf-8")
+        write_results(RESULTS / args.out, report, markdown(report), indent=1)
     print(markdown(report))
     return 0 if report["errors"] == 0 and report["crossed"] == 0 else 1
 
@@ -227,8 +225,7 @@ def summarise(records: list[dict[str, Any]], wall: float, args: argparse.Namespa
         "latency": stats, "concurrency_limit": concurrency,
         "index": str(args.index.resolve().relative_to(PROJECT_ROOT)) if args.index.resolve().is_relative_to(
             PROJECT_ROOT) else str(args.index),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": machine_stamp(),
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
 

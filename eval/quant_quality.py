@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from ir_measures import nDCG  # noqa: E402
 
 from rag.embedding import load_embedder  # noqa: E402
-from rag.embedding.machine import machine_stamp, stamp_lines  # noqa: E402
+from rag.evaluation.harness import machine_stamp, stamp_lines, write_results  # noqa: E402
 from rag.settings import PROJECT_ROOT, EmbeddingSettings, Settings  # noqa: E402
 
 DATA = PROJECT_ROOT.parent / "shared" / "data" / "beir-scifact"
@@ -105,8 +105,6 @@ def main() -> int:
     meta = {"documents": len(texts), "queries": len(queries), "auto_pick": pick,
             "machine_before": before, "machine_after": machine_stamp(),
             "command": "python eval/quant_quality.py" + (f" --limit {args.limit}" if args.limit else "")}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     lines = [
         "# Embedding backends on BEIR SciFact (dense only, all-MiniLM-L6-v2)", "",
         *stamp_lines(meta["machine_before"], meta["machine_after"]), "",
@@ -127,7 +125,7 @@ def main() -> int:
               *(f"{b} ran with the calibrated layout {rt['workers']} runs x {rt['threads']} threads, "
                 f"max_tokens {rt['max_tokens']} (0: one text per run)." for b, rt in layouts.items()),
               f"Command: `{meta['command']}`", ""]
-    args.out.with_suffix(".md").write_text("\n".join(lines))
+    write_results(args.out.with_suffix(""), {"meta": meta, "rows": rows}, "\n".join(lines))
     print("\n".join(lines))
     return 0
 
