@@ -24,7 +24,10 @@ _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|sell|sold|spend|sp
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t) for p, t in (
     (r"^\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", "person"),
     (r"\bwhose\b", "person"),
-    (r"\bwhen\b|\bwhat (?:year|date|day|month|time of year)\b|\bwhich (?:year|date|day|month)\b|"
+    # "when" asks for a date where it opens the question; inside one ("What best did he set when
+    # winning...") it is a conjunction, and the question's own phrase decides
+    (r"^\s*(?:and\s+|but\s+|so\s+)?(?:since\s+|until\s+)?when\b|"
+     r"\bwhat (?:year|date|day|month|time of year)\b|\bwhich (?:year|date|day|month)\b|"
      r"\bhow long ago\b", "date"),
     (rf"\bhow much\b.*\b(?:{_MONEY_WORDS})\b|\bhow much (?:money|cash)\b|\bat what price\b|"
      rf"\bwhat (?:was|is|were|are) the (?:price|cost|value|fee|fine|bid|offer|deal|salary|budget)\b|"
@@ -171,6 +174,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                      if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
     elif expects == "number":
         # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
+        duration = "long" in known
         counting = "many" in known and not any(k in ("percentage", "percent", "proportion", "share")
                                                for k in known)
         found = ([] if counting else [m.span() for m in MONEY.finditer(sentence)]) + [
@@ -179,12 +183,18 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                 or any(k in ("old", "age", "aged") for k in known))
             and not _in_date(sentence, *m.span())
             and not YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
+            # "in 19 minutes" is no attendance, "world number 46" no match length: a duration answers
+            # "how long" and nothing else
+            and (_TIME_UNIT.match(sentence, m.end()) is not None) == duration
             and not (counting and (re.search(r"per ?cent$", m.group(0))
                                    or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
                                    or MONEY.match(sentence, max(m.start() - 1, 0))))]
     elif expects == "date":
+        # "what year" wants a year, not "Monday"; "what date", "which day" want a day, not a bare year
+        day = any(k in ("date", "day") for k in known) and "year" not in known
         found = [m.span() for m in DATE.finditer(sentence)
-                 if "year" not in known or YEAR.search(m.group(0))]  # "what year": a year, not "Monday"
+                 if ("year" not in known or YEAR.search(m.group(0)))
+                 and not (day and YEAR.fullmatch(m.group(0).strip()))]
     elif expects in ("person", "place", "name"):
         found = []
         for m in _SENT_NAME.finditer(sentence):
@@ -229,6 +239,10 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             continue
         out.append((a, b))
     return out
+
+
+_TIME_UNIT = re.compile(r"[\s-]*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
+                        r"decades?|centuries|century)\b", re.I)
 
 
 def _in_date(sentence: str, a: int, b: int) -> bool:

@@ -1,0 +1,60 @@
+"""Answer candidates: the spans of a sentence that could answer a question, by the question's type.
+
+Each case is a sentence from the BBC set that the extractive answerer once put forward as the short
+answer to the wrong kind of question; the candidate rules are what keep such spans out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.answer.question import analyse, candidates
+
+
+def spans(sentence: str, question: str) -> list[str]:
+    frame = analyse(question)
+    known = tuple(frame.names) + frame.years + tuple(w.lower() for w in re.findall(r"\w+", question))
+    return [sentence[a:b] for a, b in candidates(sentence, frame.expects, known, sentence)]
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    # a compound adjective is no name
+    ("Who won the best actor Oscar?",
+     "Oscar-nominated euthanasia film The Sea Inside from Spain won best foreign film, and Jamie Foxx won.",
+     ["Spain", "Jamie Foxx"]),
+    # the word that opens a sentence is not part of the name after it
+    ("Who led the team that created the first Apple Macintosh computer?",
+     "Although Mr Raskin drove the team that created the Macintosh he did not stay at Apple.",
+     ["Mr Raskin"]),
+    # a day of a date and a year are not amounts
+    ("By how much did British Airways' profits fall in the three months to December 2004?",
+     "Reporting its results for the three months to 31 December 2004, the airline made a pre-tax profit of "
+     "£75m ($141m) compared with £125m a year earlier.",
+     ["£75m", "$141m", "£125m"]),
+    # "what date" wants a day, not a bare year
+    ("What date did Gordon Brown set for his 2005 Budget?",
+     "Next month's Budget will be Mr Brown's eighth since Labour came to power in 1997.",
+     ["Next month"]),
+    # a duration answers "how long" and nothing else
+    ("What was the attendance when Dundee United beat Aberdeen 4-1?",
+     "Alan Archibald prodded United ahead in 19 minutes and the crowd of 9,835 cheered.",
+     ["9,835"]),
+    ("How long did Tim Henman's win over Greg Rusedski last?",
+     "World number 46 Rusedski broke in the ninth game; the match lasted two hours and 10 minutes.",
+     ["two", "10"]),
+])
+def test_candidates_of_the_asked_type(question: str, sentence: str, expected: list[str]) -> None:
+    assert spans(sentence, question) == expected
+
+
+@pytest.mark.parametrize(("question", "expects"), [
+    ("When did Sony launch the PSP?", "date"),
+    ("And when did he join Apple?", "date"),
+    # "when" inside a question is a conjunction: the question's own phrase decides
+    ("What personal best did James McIlroy set when winning the 800m in Erfurt?", "open"),
+    ("How many penalties did Yachvili land when France won at Twickenham?", "number"),
+    ("What was the average audience for the EastEnders episode in which Dirty Den was killed off?", "number"),
+])
+def test_the_expected_answer_type(question: str, expects: str) -> None:
+    assert analyse(question).expects == expects
