@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import Bench, rocchio  # noqa: E402
+from fusion_bench import SCIFACT, Bench, rocchio  # noqa: E402
 
 from rag.retrieval.bm25 import build_bm25, load_bm25, top_k  # noqa: E402
 from rag.retrieval.fusion import per_article, weighted  # noqa: E402
@@ -57,8 +57,8 @@ def fused(b: Bench, bm: np.ndarray, dn: np.ndarray, art: np.ndarray, w_art: floa
     return out
 
 
-def main() -> None:
-    b = Bench()
+def main(data: Path) -> None:
+    b = Bench(data)
     art = article_scores(b)
     dn = rocchio(b, b.bm, beta=0.25, top=3)
     print("article BM25 alone", round(b.ndcg("train", np.where(art > 0, art, -np.inf)), 4))
@@ -96,5 +96,5 @@ def main() -> None:
 if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--test", action="store_true", help="also score the chosen row on test (once)")
-    cli.parse_args()
-    main()
+    cli.add_argument("--data", type=Path, default=SCIFACT, help="BEIR SciFact folder")
+    main(cli.parse_args().data)

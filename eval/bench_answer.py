@@ -29,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.answer import stream_answer  # noqa: E402
 from rag.embedding import backend_of  # noqa: E402
-from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA, cpu_line, write_results  # noqa: E402
 from rag.indexer import ensure_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> int:
     ap.add_argument("--index", help="an index of corpus/sample (built into a temporary folder if omitted)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bbc", action="store_true", help="the whole BBC archive and the BBC QA questions")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "bbc-news")
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "bbc-news")
     args = ap.parse_args()
     settings = Settings.from_env()
     if args.bbc:

@@ -31,10 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from rag.evaluation.harness import machine_stamp, peak_rss_mb, stamp_lines, write_results  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA, machine_stamp, peak_rss_mb, stamp_lines, write_results  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-
-BBC = ROOT.parent / "shared" / "data" / "bbc-news"
 
 
 def _articles(corpus: Path, limit: int | None) -> list:
@@ -197,7 +195,8 @@ def report(build: list[dict], latency: list[dict], meta: dict, out: Path) -> str
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="index build benchmark")
-    ap.add_argument("--corpus", type=Path, default=BBC)
+    ap.add_argument("--data", "--corpus", dest="corpus", type=Path, default=SHARED_DATA / "bbc-news",
+                    help="the corpus folder (default: the BBC news set)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "bench_index")
     ap.add_argument("--worker", choices=["plain", "project"], help=argparse.SUPPRESS)

@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA, cpu_line, write_results  # noqa: E402
 from rag.manifest import Manifest  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.retrieval.bm25 import build_bm25  # noqa: E402
@@ -32,25 +32,24 @@ from rag.settings import Settings  # noqa: E402
 from rag.store_write import choose_kind, write_store  # noqa: E402
 from rag.types import Article, Filters, Passage  # noqa: E402
 
-BBC = Path("/work/shared/data/bbc-news")
 RESULTS = ROOT / "eval" / "results"
 PER_ARTICLE = 5
 _SENT = re.compile(r"(?<=[.!?])\s+")
 
 
-def bbc_text() -> tuple[list[str], list[str]]:
+def bbc_text(data: Path) -> tuple[list[str], list[str]]:
     """All BBC sentences and headlines."""
     sentences, titles = [], []
-    for path in sorted(BBC.glob("*/*.txt")):
+    for path in sorted(data.glob("*/*.txt")):
         head, _, body = path.read_text(encoding="latin-1").partition("\n")
         titles.append(head.strip())
         sentences += [s.strip() for s in _SENT.split(body.replace("\n", " ")) if len(s.split()) >= 5]
     return sentences, titles
 
 
-def build(folder: Path, n: int, dim: int, seed: int = 0) -> None:
+def build(folder: Path, n: int, dim: int, data: Path, seed: int = 0) -> None:
     rng = random.Random(seed)
-    sentences, _ = bbc_text()
+    sentences, _ = bbc_text(data)
     authors = ["Ann Lee", "Bob Kay", "Cem Oz", "Dee Roy", None]
     articles: list[tuple[Article, str]] = []
     passages: list[tuple[Passage, str]] = []
@@ -135,13 +134,14 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true", help="build the cached index and stop")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "bbc-news", help="the BBC news folder")
     args = parser.parse_args()
     folder = ROOT / "cache" / "bench_retrieval" / f"index-{args.passages}"
     if args.rebuild or not (folder / "manifest.json").is_file():
-        build(folder, args.passages, 384)
+        build(folder, args.passages, 384, args.data)
     if args.build_only:
         return 0
-    _, titles = bbc_text()
+    _, titles = bbc_text(args.data)
     queries = random.Random(1).sample(titles, args.queries)
     settings = Settings()
     retriever = Retriever.open(folder, settings)

@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answer.support import best_span, hit_sentences, shortlist, support_scores  # noqa: E402
 from rag.chunking import chunk_article  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA  # noqa: E402
 from rag.indexer import ensure_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
 from rag.types import Article, Hit  # noqa: E402
 
-SCIFACT = Path("/work/shared/data/beir-scifact")
 RESULTS = ROOT / "eval" / "results"
 OFF_TOPIC = [
     "Who won the 2018 World Cup?", "What is the capital of Australia?", "How do I bake sourdough bread?",
@@ -65,11 +65,11 @@ def best_support(query: str, hits: list[Hit], embedder) -> float:
     return float(scores.max()) if len(scores) else 0.0
 
 
-def scifact(n: int, seed: int = 0) -> tuple[list[tuple[str, list[str]]], dict[str, Article]]:
+def scifact(data: Path, n: int, seed: int = 0) -> tuple[list[tuple[str, list[str]]], dict[str, Article]]:
     """The first n test claims that have evidence, with their gold doc ids, and the abstracts needed."""
-    test_ids = {line.split("\t")[0] for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]}
+    test_ids = {line.split("\t")[0] for line in (data / "qrels" / "test.tsv").read_text().splitlines()[1:]}
     claims = []
-    for line in (SCIFACT / "queries.jsonl").open():
+    for line in (data / "queries.jsonl").open():
         q = json.loads(line)
         if q["_id"] in test_ids and q.get("metadata"):
             claims.append((q["text"], sorted(q["metadata"])))
@@ -77,7 +77,7 @@ def scifact(n: int, seed: int = 0) -> tuple[list[tuple[str, list[str]]], dict[st
     docs: dict[str, Article] = {}
     all_ids: list[str] = []
     needed = {d for _, ids in claims for d in ids}
-    rows = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
+    rows = [json.loads(line) for line in (data / "corpus.jsonl").open()]
     all_ids = [r["_id"] for r in rows]
     rng = random.Random(seed)
     needed |= set(rng.sample(all_ids, n))
@@ -95,6 +95,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index", help="an index of corpus/sample (built into a temporary folder if omitted)")
     ap.add_argument("--scifact", type=int, default=100, help="SciFact test claims to use")
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "beir-scifact", help="the BEIR SciFact folder")
     args = ap.parse_args()
     settings = Settings.from_env()
     index = Path(args.index) if args.index else Path(tempfile.mkdtemp()) / "sample"
@@ -106,7 +107,7 @@ def main() -> int:
         return best_support(q, retriever.search(q).hits, emb)
 
     qa = [json.loads(line) for line in (ROOT / "eval" / "sample_qa.jsonl").open() if line.strip()]
-    claims, docs = scifact(args.scifact)
+    claims, docs = scifact(args.data, args.scifact)
     chunks = {d: [Hit(p, 1.0, i + 1) for i, p in enumerate(chunk_article(a, settings.chunking))]
               for d, a in docs.items()}
     gold_ids = {d for _, ids in claims for d in ids}

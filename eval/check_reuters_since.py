@@ -2,7 +2,7 @@
 all dated on or after the cut-off. Dates and filters do not depend on the embedder, so the index may
 be built with the hash embedder for speed:
 
-    RAG_EMBEDDING__MODEL=hash rag index /work/shared/data/reuters21578/reut2-00*.sgm \
+    RAG_EMBEDDING__MODEL=hash rag index ../shared/data/reuters21578/reut2-00*.sgm \
         --index /tmp/reut --model hash
     RAG_EMBEDDING__MODEL=hash .venv/bin/python eval/check_reuters_since.py /tmp/reut
 """

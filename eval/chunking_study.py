@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.evaluation.beir import iter_jsonl, load_beir  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA, write_generated  # noqa: E402
 from rag.evaluation.qa import load_qa, qa_fingerprint  # noqa: E402
 from rag.evaluation.runner import evaluate_beir, evaluate_qa  # noqa: E402
 from rag.settings import SAMPLE_CORPUS, Settings  # noqa: E402
 
-SCIFACT = Path("/work/shared/data/beir-scifact")
 SAMPLE_QA = ROOT / "eval" / "sample_qa.jsonl"
 WORK = ROOT / "index" / "chunking-study"
 RESULTS = ROOT / "eval" / "results"
@@ -102,7 +102,8 @@ def sample_index(settings: Settings, tag: str, embedder: CachedEmbedder) -> Path
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--beir", type=Path, default=SCIFACT, help="BEIR folder")
+    ap.add_argument("--data", "--beir", dest="beir", type=Path, default=SHARED_DATA / "beir-scifact",
+                    help="BEIR folder")
     ap.add_argument("--sizes", default="64,128,200")
     ap.add_argument("--overlaps", default="0,1,2")
     ap.add_argument("--configs", help="explicit SIZE:OVERLAP list instead of the grid, e.g. 64:1,200:0")
@@ -211,7 +212,7 @@ def write(rows: list[dict], args: argparse.Namespace, fingerprint: str, n_querie
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *summary(rows)]
     lines += ["", f"Command: `{command(args)}`", ""]
-    out.with_suffix(".md").write_text("\n".join(lines))
+    write_generated(out.with_suffix(".md"), "\n".join(lines))  # keeps the hand-written reading
 
 
 def command(args: argparse.Namespace) -> str:

@@ -16,14 +16,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import Bench, default_fusion, rm3, rocchio  # noqa: E402
+from fusion_bench import SCIFACT, Bench, default_fusion, rm3, rocchio  # noqa: E402
 from tune_embedder import hybrid  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "dense_rm3.md"
 
 
-def main() -> None:
-    b = Bench()
+def main(data: Path) -> None:
+    b = Bench(data)
     dn = rocchio(b, b.bm, beta=0.25, top=3)
     bm_alone = b.ndcg("train", b.maxp(np.where(b.bm > 0, b.bm, -np.inf)))
     default = b.ndcg("train", hybrid(b))
@@ -47,5 +47,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.parse_args()
-    main()
+    cli.add_argument("--data", type=Path, default=SCIFACT, help="BEIR SciFact folder")
+    main(cli.parse_args().data)

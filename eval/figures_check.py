@@ -26,10 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer.figures import figures, missing_figures  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA, write_generated  # noqa: E402
 from rag.types import Passage  # noqa: E402
-
-SHARED = Path("/work/shared/data")
-OUT = ROOT / "eval" / "results" / "figures_check"
 
 
 def passage(text: str, date: str | None = None) -> Passage:
@@ -55,9 +53,9 @@ def changed(sentence: str) -> str | None:
     return sentence[:at] + new + sentence[at + len(digits):]
 
 
-def bbc() -> list[tuple[str, str]]:
+def bbc(folder: Path) -> list[tuple[str, str]]:
     pairs = []
-    for path in sorted((SHARED / "bbc-news").glob("*/*.txt")):
+    for path in sorted(folder.glob("*/*.txt")):
         # the files are UTF-8 with a few HTML entities ("&#163;" for the pound sign)
         lines = html.unescape(path.read_text(encoding="utf-8", errors="replace")).splitlines()
         title, body = lines[0].strip(), "\n".join(lines[1:]).strip()
@@ -66,8 +64,7 @@ def bbc() -> list[tuple[str, str]]:
     return pairs
 
 
-def scifact() -> list[tuple[str, str]]:
-    data = SHARED / "beir-scifact"
+def scifact(data: Path) -> list[tuple[str, str]]:
     docs = {}
     for line in (data / "corpus.jsonl").read_text().splitlines():
         d = json.loads(line)
@@ -95,9 +92,9 @@ def measure(name: str, pairs: list[tuple[str, str]]) -> dict[str, object]:
             "changed": len(wrong), "caught": caught, "flagged_examples": examples}
 
 
-def main() -> None:
-    rows = [measure("BBC headline vs its article body", bbc()),
-            measure("SciFact claim vs a relevant abstract", scifact())]
+def main(data: Path, out: Path) -> None:
+    rows = [measure("BBC headline vs its article body", bbc(data / "bbc-news")),
+            measure("SciFact claim vs a relevant abstract", scifact(data / "beir-scifact"))]
     lines = ["# Figures check: figures flagged as not in the text, changed figures caught", "",
              "Command: `.venv/bin/python eval/figures_check.py`. Sentences with at least one figure in",
              "digits; each is checked against the whole body or abstract (the product checks the cited",
@@ -111,15 +108,16 @@ def main() -> None:
     for r in rows:
         lines += ["", f"Flagged, {r['source']} (first 25):", ""]
         lines += [f"- {e}" for e in r["flagged_examples"][:25]]  # type: ignore[index]
-    md = OUT.with_suffix(".md")
-    old = md.read_text() if md.exists() else ""
-    reading = old[old.index("\n## Reading"):] if "\n## Reading" in old else ""  # kept: written by hand
-    md.write_text("\n".join(lines) + "\n" + reading)
-    OUT.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_generated(Path(f"{out}.md"), "\n".join(lines))  # the hand-written reading below the table stays
+    Path(f"{out}.json").write_text(json.dumps(rows, indent=2) + "\n")
     print("\n".join(lines))
 
 
 if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.parse_args()
-    main()
+    cli.add_argument("--data", type=Path, default=SHARED_DATA,
+                     help="the folder holding bbc-news/ and beir-scifact/")
+    cli.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "figures_check",
+                     help="results prefix: writes OUT.md (between its generated markers) and OUT.json")
+    args = cli.parse_args()
+    main(args.data, args.out)

@@ -19,17 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.chunking import embedding_text  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA  # noqa: E402
 from rag.retrieval.bm25 import build_bm25, load_bm25, tokenize  # noqa: E402
 from rag.store import Store  # noqa: E402
 
-DATA = Path("/work/shared/data/beir-scifact")
+SCIFACT = SHARED_DATA / "beir-scifact"
 INDEX = ROOT / "index" / "beir-beir-scifact-0799aae2c3"
 CACHE = ROOT / "cache" / "fusion_bench"
 
 
-def load_qrels(split: str) -> dict[str, dict[str, int]]:
+def load_qrels(data: Path, split: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for line in (DATA / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]:
+    for line in (data / "qrels" / f"{split}.tsv").read_text().splitlines()[1:]:
         qid, doc, score = line.split("\t")
         if int(score) > 0:
             out.setdefault(qid.strip(), {})[doc.strip()] = int(score)
@@ -37,7 +38,7 @@ def load_qrels(split: str) -> dict[str, dict[str, int]]:
 
 
 class Bench:
-    def __init__(self) -> None:
+    def __init__(self, data: Path = SCIFACT) -> None:
         self.store = Store.open(INDEX)
         n = len(self.store)
         self.passages = self.store.passages(range(n))
@@ -49,10 +50,10 @@ class Bench:
         self.art = np.array([index[a] for a in arts])
         self.bm25 = load_bm25(INDEX / "bm25")
         queries = {}
-        for line in (DATA / "queries.jsonl").read_text().splitlines():
+        for line in (data / "queries.jsonl").read_text().splitlines():
             d = json.loads(line)
             queries[d["_id"]] = d["text"]
-        self.qrels = {s: load_qrels(s) for s in ("train", "test")}
+        self.qrels = {s: load_qrels(data, s) for s in ("train", "test")}
         self.qids = sorted(set(self.qrels["train"]) | set(self.qrels["test"]))
         self.qtext = [queries[q] for q in self.qids]
         self.qpos = {q: i for i, q in enumerate(self.qids)}
@@ -256,8 +257,8 @@ def both(b: Bench, f: Callable[[], np.ndarray], article_level: bool = False) -> 
 
 if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.parse_args()
-    B = Bench()
+    cli.add_argument("--data", type=Path, default=SCIFACT, help="BEIR SciFact folder")
+    B = Bench(cli.parse_args().data)
     print("bm25", both(B, lambda: np.where(B.bm > 0, B.bm, -np.inf)))
     print("dense", both(B, lambda: B.dense))
     print("rrf passage 60/100", both(B, lambda: rrf_passage(B, B.bm, B.dense)))

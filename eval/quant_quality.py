@@ -27,10 +27,9 @@ import numpy as np  # noqa: E402
 from ir_measures import nDCG  # noqa: E402
 
 from rag.embedding import load_embedder  # noqa: E402
-from rag.evaluation.harness import machine_stamp, stamp_lines, write_results  # noqa: E402
+from rag.evaluation.harness import SHARED_DATA, machine_stamp, stamp_lines, write_results  # noqa: E402
 from rag.settings import PROJECT_ROOT, EmbeddingSettings, Settings  # noqa: E402
 
-DATA = PROJECT_ROOT.parent / "shared" / "data" / "beir-scifact"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 MAX_LOSS = 0.005  # nDCG@10 a backend may lose against torch fp32 and still qualify
 
@@ -76,7 +75,7 @@ def run(backend: str, texts: list[str], queries: dict[str, str], ids: list[str],
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "beir-scifact")
     ap.add_argument("--limit", type=int, default=None, help="embed only this many documents (judged first)")
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "results" / "quant_quality")
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "rag-quant-cache"))

@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import Bench  # noqa: E402
+from fusion_bench import SCIFACT, Bench  # noqa: E402
 from tune_embedder import hybrid  # noqa: E402
 
 from rag.embedding import load_embedder  # noqa: E402
@@ -23,8 +23,8 @@ from rag.settings import EmbeddingSettings  # noqa: E402
 OUT = Path(__file__).resolve().parent / "results" / "tune_breakdown.md"
 
 
-def main(model: str) -> None:
-    b = Bench()
+def main(model: str, data: Path) -> None:
+    b = Bench(data)
     judged_in_train = {d for rel in b.qrels["train"].values() for d in rel}
     test = b.qrels["test"]
     seen = np.array([all(d in judged_in_train for d in test[q]) for q in test])
@@ -54,4 +54,6 @@ def main(model: str) -> None:
 if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("model", nargs="?", default="models/scifact-minilm", help="the tuned model folder")
-    main(cli.parse_args().model)
+    cli.add_argument("--data", type=Path, default=SCIFACT, help="BEIR SciFact folder")
+    args = cli.parse_args()
+    main(args.model, args.data)

@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import CACHE, Bench  # noqa: E402
+from fusion_bench import CACHE, SCIFACT, Bench  # noqa: E402
 from tune_embedder import hybrid  # noqa: E402
 
 from rag.chunking import embedding_text, sentence_spans  # noqa: E402
@@ -67,9 +67,9 @@ def row(b: Bench, label: str, splits: list[str]) -> str:
     return line
 
 
-def main(configs: list[tuple[int, float, int]], test: bool) -> None:
+def main(configs: list[tuple[int, float, int]], test: bool, data: Path) -> None:
     splits = ["train", "test"] if test else ["train"]
-    b = Bench()
+    b = Bench(data)
     head = " | ".join(f"dense {s} | hybrid {s}" for s in splits)
     lines = ["| model | " + head + " |", "|---" * (1 + 2 * len(splits)) + "|",
              row(b, "stock all-MiniLM-L6-v2", splits)]
@@ -100,5 +100,7 @@ if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("configs", nargs="*", metavar="EPOCHS:LR:PAIRS_PER_ARTICLE", default=["1:2e-5:1"])
     cli.add_argument("--test", action="store_true", help="also print test (once, for the chosen setting)")
+    cli.add_argument("--data", type=Path, default=SCIFACT, help="BEIR SciFact folder")
     args = cli.parse_args()
-    main([(int(e), float(lr), int(p)) for e, lr, p in (a.split(":") for a in args.configs)], args.test)
+    configs = [(int(e), float(lr), int(p)) for e, lr, p in (a.split(":") for a in args.configs)]
+    main(configs, args.test, args.data)

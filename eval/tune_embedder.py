@@ -21,9 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_bench import CACHE, Bench, default_fusion, rocchio  # noqa: E402
+from fusion_bench import CACHE, SCIFACT, Bench, default_fusion, rocchio  # noqa: E402
 
 from rag.embedding import load_embedder  # noqa: E402
+from rag.evaluation.harness import write_generated  # noqa: E402
 from rag.models import resolve_model_path  # noqa: E402
 from rag.settings import EmbeddingSettings  # noqa: E402
 from rag.tuning import TuneSettings, fine_tune, judged_pairs  # noqa: E402
@@ -43,8 +44,8 @@ def row(b: Bench, label: str) -> str:
     return line
 
 
-def main(configs: list[tuple[int, float]]) -> None:
-    b = Bench()
+def main(configs: list[tuple[int, float]], data: Path) -> None:
+    b = Bench(data)
     train = b.qrels["train"]
     b.qrels["dev"] = {q: r for q, r in train.items() if zlib.crc32(q.encode()) % 5 == 0}
     fit = {q: r for q, r in train.items() if q not in b.qrels["dev"]}
@@ -61,11 +62,13 @@ def main(configs: list[tuple[int, float]]) -> None:
         b.qvecs = emb.embed(b.qtext).astype(np.float32)
         b.dense = b.qvecs @ b.pvecs.T
         lines.append(row(b, f"tuned, {epochs} epochs, lr {lr} ({time.monotonic() - started:.0f} s)"))
-    OUT.write_text("\n".join(lines) + "\n")
+    write_generated(OUT, "\n".join(lines))  # the note above the table is hand-written
     print(f"wrote {OUT}")
 
 
 if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("configs", nargs="*", metavar="EPOCHS:LR", default=["3:5e-5"])
-    main([(int(e), float(lr)) for e, lr in (a.split(":") for a in cli.parse_args().configs)])
+    cli.add_argument("--data", type=Path, default=SCIFACT, help="BEIR SciFact folder")
+    args = cli.parse_args()
+    main([(int(e), float(lr)) for e, lr in (a.split(":") for a in args.configs)], args.data)
