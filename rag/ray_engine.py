@@ -10,6 +10,7 @@ others); without it a local Ray with `workers` CPUs is started.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,18 @@ class _Worker:
     """One Ray actor: loads the embedder once, then embeds the batches it is sent."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        self.embedder = load_embedder(EmbeddingSettings(**settings))
+        from rag.embedding.backends import OnnxEmbedder
+        from rag.embedding.calibrate import Layout
+
+        embedder = load_embedder(EmbeddingSettings(**settings))
+        if isinstance(embedder, OnnxEmbedder):
+            # Ray reserves one CPU per actor, but the calibrated layout is for the whole machine (2 runs
+            # on this 2-core box, 16 on a 16-core node): each actor running it would start cores x
+            # actors threads. One text per run whatever the layout, so the vectors are the same. A copy
+            # (sharing the sessions): load_embedder's cached one keeps its layout for the process.
+            embedder = copy.copy(embedder)
+            embedder.layout = Layout(workers=1, threads=1, max_tokens=0)
+        self.embedder = embedder
 
     def describe(self) -> tuple[str, int, str, Any]:
         e = self.embedder
@@ -58,17 +70,25 @@ class RayEmbedder:
         actor = ray.remote(num_cpus=1)(_Worker)
         self._ray = ray
         self._actors = [actor.remote(settings.model_dump()) for _ in range(workers)]
-        _, self.dim, self.backend, self.runtime = ray.get(self._actors[0].describe.remote())
+        _, self.dim, self.backend, runtime = ray.get(self._actors[0].describe.remote())
+        # the manifest's embedding_runtime (speed only, not the vectors) says the layout ran per actor
+        self.runtime = {**runtime, "ray_actors": workers} if runtime else None
         self.name = settings.model  # the manifest records the model as asked for, as the local path does
 
     def embed(self, batch: Sequence[str]) -> np.ndarray:
         texts = list(batch)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = np.array_split(np.arange(len(texts)), len(self._actors))
-        futures = [a.embed.remote([texts[i] for i in p]) for a, p in zip(self._actors, parts, strict=True)
-                   if len(p)]
-        return np.concatenate(self._ray.get(futures)).astype(np.float32)
+        # Dealt round-robin, not cut into halves: the indexer sorts a batch by length, so halves would
+        # give one actor all the long texts and leave the other waiting at every batch.
+        n = len(self._actors)
+        parts = [list(range(i, len(texts), n)) for i in range(n)]
+        used = [(a, p) for a, p in zip(self._actors, parts, strict=True) if p]
+        results = self._ray.get([a.embed.remote([texts[i] for i in p]) for a, p in used])
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for (_, p), vecs in zip(used, results, strict=True):
+            out[p] = vecs
+        return out
 
     def close(self) -> None:
         for a in self._actors:

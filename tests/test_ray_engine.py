@@ -91,3 +91,19 @@ def test_kill_9_during_a_ray_build_keeps_the_previous_index(tmp_path: Path, hash
         assert len(store.article_hashes()) == (5 if killed else 300)
     finally:
         store.close()
+
+
+def test_an_actor_embeds_with_one_thread_and_the_same_vectors(sample_settings: Settings) -> None:
+    """Ray gives each actor one CPU; the calibrated layout (runs over all cores) is not for it."""
+    from rag.embedding import load_embedder
+    from rag.ray_engine import _Worker
+
+    shared = load_embedder(sample_settings.embedding)
+    calibrated = shared.layout  # type: ignore[attr-defined]
+    worker = _Worker(sample_settings.embedding.model_dump())  # in this process, as an actor runs it
+    runtime = worker.describe()[3]
+    assert (runtime["workers"], runtime["threads"], runtime["max_tokens"]) == (1, 1, 0)
+    assert shared.layout == calibrated  # type: ignore[attr-defined]
+    texts = ["Shares in the bank fell 4% on Tuesday.", "The striker scored twice in the second half " * 5,
+             "Ministers will publish the report next week."]
+    assert np.allclose(worker.embed(texts), shared.embed(texts), atol=1e-6)
