@@ -43,6 +43,10 @@ def spans(sentence: str, question: str) -> list[str]:
     ("How long did Tim Henman's win over Greg Rusedski last?",
      "World number 46 Rusedski broke in the ninth game; the match lasted two hours and 10 minutes.",
      ["two", "10"]),
+    # an apostrophe inside a word neither opens nor closes a quoted title
+    ("What is the name of the MTV programme that McDonald's agreed to sponsor?",
+     "McDonald's golden arches, name and \"I'm loving it\" catchphrase will be used.",
+     ["I'm loving it"]),
 ])
 def test_candidates_of_the_asked_type(question: str, sentence: str, expected: list[str]) -> None:
     assert spans(sentence, question) == expected

@@ -57,7 +57,8 @@ _OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (
                         r"progress|change)|\bwhat happened (?:with|to|in)\b|\bhistory of\b|\bsaga\b|"
                         r"\bstep by step\b|\bsequence of events\b", re.I)
 YEAR = re.compile(r"(?<![\d.,£$€])\b(19[5-9]\d|20[0-4]\d)\b(?![\d.,]\d)")
-_QUOTED = re.compile(r"[\"“‘']([^\"“”‘’']{3,60})[\"”’']")
+# a quoted phrase; an apostrophe inside a word ("I'm", "country's") neither opens nor closes one
+_QUOTED = re.compile(r"(?<!\w)[\"“‘']((?:[^\"“”‘’']|(?<=\w)['’](?=\w)){3,60})[\"”’'](?!\w)")
 # capitalised runs; the first word of the question is skipped unless it is clearly a name
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
                       r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
