@@ -92,10 +92,10 @@ def subset_beir(src: Path, dst: Path, n_docs: int, split: str, n_queries: int = 
     return dst
 
 
-def sample_index(settings: Settings, tag: str, embedder: CachedEmbedder) -> Path:
+def sample_index(work: Path, settings: Settings, tag: str, embedder: CachedEmbedder) -> Path:
     from rag.indexer import build_index
 
-    index_dir = WORK / f"sample-{tag}"
+    index_dir = work / f"sample-{tag}"
     build_index([SAMPLE_CORPUS], index_dir, settings, embedder=embedder)  # a no-op when already built
     return index_dir
 
@@ -113,6 +113,8 @@ def main() -> int:
     ap.add_argument("--modes", default="bm25,dense,hybrid")
     ap.add_argument("--out", type=Path, default=RESULTS / "chunking_study")
     ap.add_argument("--render", action="store_true", help="only rewrite OUT.md from OUT.json")
+    ap.add_argument("--work", type=Path, default=WORK, help="where the study's indexes are built and kept")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="the embedding cache (vectors keyed by text)")
     args = ap.parse_args()
     if args.render:
         saved = json.loads(args.out.with_suffix(".json").read_text())
@@ -125,7 +127,7 @@ def main() -> int:
     modes = args.modes.split(",")
     if args.docs:
         name = f"{args.beir.name}-{args.queries or 'all'}q-{args.docs}"
-        data = subset_beir(args.beir, WORK / name, args.docs, args.split, args.queries)
+        data = subset_beir(args.beir, args.work / name, args.docs, args.split, args.queries)
     else:
         data = args.beir
     dataset = load_beir(data, args.split)
@@ -135,7 +137,7 @@ def main() -> int:
     qa_items = load_qa(SAMPLE_QA)
     from rag.embedding import load_embedder
 
-    embedder = CachedEmbedder(load_embedder(Settings.from_env().embedding), CACHE)
+    embedder = CachedEmbedder(load_embedder(Settings.from_env().embedding), args.cache)
     rows = []
     if args.configs:
         grid = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",")]
@@ -144,9 +146,10 @@ def main() -> int:
     for size, overlap in grid:
         settings = Settings.from_env(chunking={"max_tokens": size, "overlap_sentences": overlap})
         t0 = time.time()
-        beir = evaluate_beir(dataset, settings, modes, index_root=WORK, progress=False, embedder=embedder)
+        beir = evaluate_beir(dataset, settings, modes, index_root=args.work, progress=False,
+                             embedder=embedder)
         embedder.save()
-        sample_dir = sample_index(settings, f"{size}-{overlap}", embedder)
+        sample_dir = sample_index(args.work, settings, f"{size}-{overlap}", embedder)
         qa = evaluate_qa(
             qa_items,
             sample_dir,
@@ -160,7 +163,7 @@ def main() -> int:
         )
         from rag.store import Store
 
-        passages = Store.open(WORK / beir.stamp["index"]).stats()["passages"]
+        passages = Store.open(args.work / beir.stamp["index"]).stats()["passages"]
         row = {
             "max_tokens": size,
             "overlap": overlap,
