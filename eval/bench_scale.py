@@ -1,6 +1,6 @@
 """Scale benchmark: flat, HNSW and IVF-PQ (on disk) over up to 1M passages, in one run.
 
-Passages are real sentences (BBC, Reuters, SciFact from /work/shared/data) recombined three at a time,
+Passages are real sentences (BBC, Reuters, SciFact from ../shared/data, `--data`) recombined three at a time,
 ten passages to an article, so SQLite and BM25 hold real text at full size. Vectors are SYNTHETIC:
 mixed from pairs of real all-MiniLM-L6-v2 vectors (the BBC index and any --real files): their geometry,
 not 1M real embeddings (embedding 1M passages on 2 CPU cores would take ~3 hours). Queries are 1,000
@@ -27,18 +27,19 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = Path("/work/shared/data")
+from rag.evaluation.harness import SHARED_DATA  # noqa: E402
+
 DIM, QUERIES = 384, 1000
 
 
-def sentences() -> list[str]:
+def sentences(data: Path = SHARED_DATA) -> list[str]:
     out: list[str] = []
-    for f in sorted((DATA / "bbc-news").glob("*/*.txt")):
+    for f in sorted((data / "bbc-news").glob("*/*.txt")):
         out += re.split(r"(?<=[.!?])\s+", f.read_text(errors="replace"))
-    with (DATA / "beir-scifact" / "corpus.jsonl").open() as fh:
+    with (data / "beir-scifact" / "corpus.jsonl").open() as fh:
         for line in fh:
             out += re.split(r"(?<=[.!?])\s+", json.loads(line)["text"])
-    for f in sorted((DATA / "reuters21578").glob("*.sgm")):
+    for f in sorted((data / "reuters21578").glob("*.sgm")):
         for body in re.findall(r"<BODY>(.*?)</BODY>", f.read_text(errors="replace"), re.S):
             out += re.split(r"(?<=[.!?])\s+", body)
     return [" ".join(s.split()) for s in out if 20 <= len(s) <= 400]
@@ -64,14 +65,14 @@ def real_vectors(paths: list[Path]) -> np.ndarray:
     return np.concatenate(found).astype(np.float32)
 
 
-def write_text_parts(folder: Path, n: int, rng: np.random.Generator) -> list[str]:
+def write_text_parts(folder: Path, n: int, rng: np.random.Generator, data: Path = SHARED_DATA) -> list[str]:
     """passages.sqlite and bm25/ for n recombined passages; returns some passages' text as queries."""
     from rag.retrieval.bm25 import build_bm25
     from rag.store_write import write_store
     from rag.types import Article, Passage
 
     shutil.rmtree(folder, ignore_errors=True)
-    pool = sentences()
+    pool = sentences(data)
     picks = rng.integers(0, len(pool), (n, 3))
     texts = [" ".join(pool[i] for i in row) for row in picks]
     articles, passages = [], []
@@ -172,6 +173,8 @@ def main() -> None:
                     help="HNSW is built on the first this many passages (2 cores: 1M takes too long)")
     ap.add_argument("--real", type=Path, nargs="+", default=[ROOT / "index" / "bbc" / "vectors.npy"],
                     help="vectors.npy of real indexes (all-MiniLM-L6-v2) the synthetic ones are mixed from")
+    ap.add_argument("--data", type=Path, default=SHARED_DATA,
+                    help="folder holding bbc-news, beir-scifact and reuters21578")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_scale"))
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "bench_scale")
     ap.add_argument("--kinds", nargs="+", default=["flat", "ivfpq", "hnsw"])
@@ -186,11 +189,11 @@ def main() -> None:
     sizes = {"flat": n, "hnsw": min(n, args.hnsw_passages), "ivfpq": n}
     t0 = time.perf_counter()
     if args.reuse_text and (args.work / "text" / "bm25").is_dir():
-        pool = sentences()  # replay the seeded draws write_text_parts makes, to get the same vectors
+        pool = sentences(args.data)  # replay the seeded draws write_text_parts makes, to get the same vectors
         picks = rng.integers(0, len(pool), (n, 3))
         texts = [" ".join(pool[j] for j in picks[i])[:80] for i in rng.integers(0, n, QUERIES)]
     else:
-        texts = write_text_parts(args.work / "text", n, rng)
+        texts = write_text_parts(args.work / "text", n, rng, args.data)
     text_s = time.perf_counter() - t0
     real = real_vectors(args.real)
     vectors = synthetic_vectors(n, real, rng)
