@@ -39,7 +39,11 @@ def test_local_answer_streams_then_is_checked(page: Any, local_url: str) -> None
     page.wait_for_function(
         "() => document.querySelector('#chat').innerText.includes('1,000')"
         " && !document.querySelector('#chat a.cite-chip')", timeout=120_000)
-    page.wait_for_selector("#chat a.cite-chip", timeout=120_000)
+    # the checked answer replaces the preview: its chips and the line saying who wrote it
+    page.wait_for_function(
+        "() => document.querySelector('#chat a.cite-chip')"
+        " && document.querySelector('#chat').innerText.includes('Written by the local model')",
+        timeout=120_000)
     chat = page.inner_text("#chat")
     assert "1,000" in chat and "Written by the local model" in chat, chat
     page.wait_for_selector("#sources-panel .src-card mark")
