@@ -21,7 +21,7 @@ import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +34,7 @@ from rag.embedding import Embedder, backend_of, export_recipe, resolve_backend
 from rag.embedding.cache import text_key
 from rag.errors import IndexMismatch, IngestError, RagError
 from rag.index_vectors import journal_path, passage_vectors
+from rag.loaders import LoadResult
 from rag.manifest import (
     Manifest,
     real_index_path,
@@ -45,12 +46,15 @@ from rag.manifest import (
     temp_path,
 )
 from rag.models import DEFAULT_MODEL, local_weights
-from rag.settings import Settings
+from rag.settings import ChunkSettings, Settings
 from rag.store import DB, Store, read_articles
 from rag.store_write import choose_kind, write_store
 from rag.types import Article, Passage, Problem
 
 log = logging.getLogger(__name__)
+
+Chunks = dict[str, list[tuple[Passage, str]]]  # content hash -> the article's passages and embedding texts
+ReadAndChunk = Callable[[list[tuple[Path, Path]], ChunkSettings, str], Iterable[tuple[LoadResult, Chunks]]]
 
 
 def content_hash(article: Article) -> str:
@@ -110,18 +114,29 @@ def build_index(
     embedder: Embedder | None = None,
     prune: bool = False,
     strict: bool = False,
+    read_and_chunk: ReadAndChunk | None = None,
 ) -> BuildReport:
     """Build or update the index at `index_dir` from article files under `paths`.
 
     `embedder` overrides the one from settings (tests pass a fake); its `name` is then the
     model recorded in the manifest. `prune` removes earlier articles no longer found under
     `paths` (never ones whose file failed to read); `strict` refuses to write anything when
-    the input has any problem.
+    the input has any problem. `read_and_chunk` (the Ray engine's) reads and chunks the listed
+    files elsewhere; listing, de-duplication and the problem report stay here, as without it.
     """
     from rag.ingest import ingest, is_note
 
     t0 = time.perf_counter()
-    report = ingest([Path(p) for p in paths], progress=progress)
+    chunked: Chunks = {}
+    reader = None
+    if read_and_chunk is not None:
+        tokenizer = _tokenizer_model(settings, identity(settings, embedder)[2])
+
+        def reader(todo: list[tuple[Path, Path]]) -> Iterator[LoadResult]:
+            for result, found in read_and_chunk(todo, settings.chunking, tokenizer):
+                chunked.update(found)
+                yield result
+    report = ingest([Path(p) for p in paths], progress=progress, read=reader)
     if strict and report.problems:
         raise IngestError(f"{len(report.problems)} problem(s) in the input, first: {report.problems[0]}. "
                           "Nothing was written.",
@@ -131,7 +146,7 @@ def build_index(
                           help="Point rag index at a folder of article files (see rag ingest --help).")
     built = index_articles(report.articles, index_dir, settings, rebuild, progress, embedder,
                            problems=list(report.problems), started=t0, prune=prune,
-                           may_be_missing=report.may_be_missing)
+                           may_be_missing=report.may_be_missing, chunked=chunked)
     failed = sum(1 for p in report.problems if not is_note(p))
     return replace(built, failed=failed, failed_paths=list(report.failed_paths))
 
@@ -148,11 +163,12 @@ def index_articles(
     prune: bool = False,
     may_be_missing: Callable[[str], bool] | None = None,
     remove: Collection[str] = (),
+    chunked: Chunks | None = None,
 ) -> BuildReport:
     """build_index without reading files: for callers that already hold `Article`s (BEIR, tests).
 
     Earlier articles not in `articles` are kept unless `prune` (and `may_be_missing(origin)` is
-    false for them) or their id is in `remove`.
+    false for them) or their id is in `remove`. `chunked` holds passages chunked elsewhere.
     """
     t0 = time.perf_counter() if started is None else started
     index_dir = real_index_path(Path(index_dir))  # a symlinked --index: build beside the target
@@ -185,7 +201,8 @@ def index_articles(
             raise IngestError("No articles to index.", help="Point rag index at a folder of article files.")
         return _build(index_dir, settings, list(articles), carried, old, rebuild, progress, embedder,
                       BuildReport(index_dir=index_dir, removed=removed, kept=len(carried), moved=moved,
-                                  protected=protected, problems=list(problems), notes=notes), t0)
+                                  protected=protected, problems=list(problems), notes=notes), t0,
+                      chunked or {})
 
 
 def _text_digest(a: Article) -> str:
@@ -195,8 +212,6 @@ def _text_digest(a: Article) -> str:
 def remove_articles(names: Collection[str], index_dir: str | Path, settings: Settings) -> BuildReport:
     """Take articles out of an index: each name is an article id or an origin (a file's path as
     `rag ingest` shows it, which names every article read from that file). Nothing is re-embedded."""
-    from rag.settings import ChunkSettings
-
     index_dir = real_index_path(Path(index_dir))
     store = Store.open(index_dir)
     try:
@@ -252,14 +267,14 @@ def _previous(index_dir: Path, rebuild: bool) -> tuple[Store | None, list[tuple[
 def _build(
     index_dir: Path, settings: Settings, articles: list[Article], carried: list[tuple[Article, str]],
     old: Store | None, rebuild: bool, progress: bool, embedder: Embedder | None, base: BuildReport,
-    t0: float,
+    t0: float, chunked: Chunks,
 ) -> BuildReport:
     from rag.chunking import chunk_article, embedding_text
 
     hashes = {a.id: h for a, h in carried}  # stored hashes: metadata need not survive a round trip
     hashes.update({a.id: content_hash(a) for a in articles})
     model, weights, backend, chunking = identity(settings, embedder)
-    tokenizer_model = DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
+    tokenizer_model = _tokenizer_model(settings, backend)
 
     full_reason = "--rebuild" if rebuild else None
     old_hashes: dict[str, str] = {}
@@ -296,8 +311,10 @@ def _build(
                 keys.append(old_keys[r])
                 reuse[old_keys[r]] = r
             continue
-        for p in chunk_article(a, settings.chunking, tokenizer_model):
-            text = embedding_text(p, settings.chunking.header_tokens, tokenizer_model)
+        found = chunked.get(hashes[a.id])  # chunked on a Ray worker: same function, same settings
+        for p, text in found if found is not None else (
+                (p, embedding_text(p, settings.chunking.header_tokens, tokenizer_model))
+                for p in chunk_article(a, settings.chunking, tokenizer_model)):
             key = text_key(text)
             passages.append(p)
             keys.append(key)
@@ -362,6 +379,10 @@ def _disk_full_is_an_error(index_dir: Path) -> Iterator[None]:
             "and the partly written new one was removed.",
             help="Free some space and run the same command again; it resumes from the vectors saved in "
                  f"{journal} (delete that file to free its space instead).") from exc
+
+
+def _tokenizer_model(settings: Settings, backend: str) -> str:
+    return DEFAULT_MODEL if backend in ("hash", "custom") else settings.embedding.model
 
 
 def _header_text(p: Passage, settings: Settings, tokenizer_model: str) -> str:

@@ -21,13 +21,13 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from rag.loaders import load_file
+from rag.loaders import LoadResult, load_file
 from rag.loaders.base import relative_origin
 from rag.loaders.reader import NOT_UTF8
 from rag.types import Article, Problem
@@ -89,8 +89,14 @@ def discover(
                 yield file, path, None
 
 
-def ingest(paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
-    """Load every article under `paths`; exact duplicates (same normalised title and text) are kept once."""
+# Reads the listed (file, root) pairs somewhere else (the Ray engine's workers), giving each file's
+# LoadResult in the order listed, so the report is the same as when the files are read here.
+Reader = Callable[[list[tuple[Path, Path]]], Iterable[LoadResult]]
+
+
+def ingest(paths: Sequence[str | Path], progress: bool = False, read: Reader | None = None) -> IngestReport:
+    """Load every article under `paths`; exact duplicates (same normalised title and text) are kept once.
+    `read` loads the listed files instead of load_file in this process (only paths are listed here)."""
     started = time.perf_counter()
     report = IngestReport()
     todo: list[tuple[Path, Path]] = []
@@ -127,9 +133,9 @@ def ingest(paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
     seen_text: dict[str, str] = {}  # title+text hash -> kept article id
     seen_id: dict[str, Article] = {}
     bar = tqdm(todo, desc="ingest", unit="file", disable=not progress or len(todo) < 50, leave=False)
-    for file, root in bar:
+    results = read(todo) if read is not None else (load_file(file, root) for file, root in todo)
+    for (file, root), result in zip(bar, results, strict=True):
         report.files += 1
-        result = load_file(file, root)
         report.problems.extend(result.problems)
         if result.problems:
             report.partial.add(relative_origin(file, root))

@@ -1,24 +1,33 @@
-"""Embed stage on Ray: the same index build, with the embedding spread over Ray workers.
+"""The index build on Ray: files read and chunked by Ray tasks, passages embedded by Ray actors.
 
-`rag index ... --engine ray` runs `build_index` unchanged (reading, chunking, the journal that
-makes a killed build resumable, the atomic swap, the manifest) and hands it a `RayEmbedder`: each
-batch the indexer journals is split across Ray actors, one model load per actor. Reading and
-chunking stay in the driver: on the BBC set they are ~2% of the build; embedding is the rest.
-`--address` joins a running cluster (`ray start --head` on one node, `ray start --address` on the
-others); without it a local Ray with `workers` CPUs is started.
+`rag index ... --engine ray` runs `build_index` unchanged (listing, de-duplication and the problem
+report, the journal that makes a killed build resumable, the atomic swap, the manifest) and hands it
+a `RayEmbedder`: its `read_and_chunk` reads and chunks the listed files on Ray tasks (the driver sends
+paths and gets each file's articles and passages back, in order), and each batch the indexer journals
+is dealt across Ray actors, one model load per actor. The driver still holds every passage's text
+(it writes SQLite and BM25 from them). `--address` joins a running cluster (`ray start --head` on one
+node, `ray start --address` on the others); without it a local Ray with `workers` CPUs is started.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from typing import Any
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rag.embedding import backend_of, load_embedder
 from rag.errors import RagError
-from rag.settings import EmbeddingSettings
+from rag.settings import ChunkSettings, EmbeddingSettings
+
+if TYPE_CHECKING:
+    from rag.indexer import Chunks
+    from rag.loaders import LoadResult
+
+READ_GROUP = 50  # files per read task: one task per file would pay Ray's per-task cost 2,000 times
 
 
 def _ray() -> Any:
@@ -55,6 +64,24 @@ class _Worker:
         return self.embedder.embed(texts)
 
 
+def _read_files(files: list[tuple[str, str]], chunking: dict[str, Any],
+                tokenizer_model: str) -> list[tuple[LoadResult, Chunks]]:
+    """A Ray task: each file's LoadResult, and its articles' passages with their embedding texts keyed
+    by content hash (the driver keeps or drops articles; a kept one finds its passages by its hash)."""
+    from rag.chunking import chunk_article, embedding_text
+    from rag.indexer import content_hash
+    from rag.loaders import load_file
+
+    cs = ChunkSettings(**chunking)
+    out: list[tuple[LoadResult, Chunks]] = []
+    for file, root in files:
+        result = load_file(Path(file), Path(root))
+        out.append((result, {content_hash(a): [(p, embedding_text(p, cs.header_tokens, tokenizer_model))
+                                               for p in chunk_article(a, cs, tokenizer_model)]
+                             for a in result.articles}))
+    return out
+
+
 class RayEmbedder:
     """An Embedder whose `embed` splits each call across `workers` Ray actors, in order."""
 
@@ -89,6 +116,26 @@ class RayEmbedder:
         for (_, p), vecs in zip(used, results, strict=True):
             out[p] = vecs
         return out
+
+    def read_and_chunk(self, todo: list[tuple[Path, Path]], chunking: ChunkSettings,
+                       tokenizer_model: str) -> Iterator[tuple[LoadResult, Chunks]]:
+        """Each listed file read and its articles chunked by Ray tasks, yielded in the listed order
+        (build_index's `read_and_chunk`: the driver sends paths and gets articles and passages back).
+
+        The tasks reserve no CPU: the embedding actors hold the reserved ones but sit idle until the
+        files are read, and a task asking for a CPU would wait for them forever. As many groups as
+        actors are in flight at once: as many tasks as reserved CPUs, and a bounded backlog of results.
+        """
+        task = self._ray.remote(num_cpus=0, scheduling_strategy="SPREAD")(_read_files)
+        settings = chunking.model_dump()
+        pending: deque[Any] = deque()
+        for start in range(0, len(todo), READ_GROUP):
+            group = [(str(f), str(r)) for f, r in todo[start:start + READ_GROUP]]
+            pending.append(task.remote(group, settings, tokenizer_model))
+            if len(pending) >= len(self._actors):
+                yield from self._ray.get(pending.popleft())
+        while pending:
+            yield from self._ray.get(pending.popleft())
 
     def close(self) -> None:
         for a in self._actors:

@@ -24,7 +24,8 @@ def _rows(folder: Path, sql: str) -> list[tuple[object, ...]]:
         con.close()
 
 
-def test_ray_index_equals_single_process(tmp_path: Path, hash_settings: Settings) -> None:
+def test_ray_index_equals_single_process(tmp_path: Path, hash_settings: Settings,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     if not BBC.is_dir():
         pytest.skip("BBC data not present")
     from rag.ray_engine import RayEmbedder
@@ -34,16 +35,29 @@ def test_ray_index_equals_single_process(tmp_path: Path, hash_settings: Settings
     for f in sorted((BBC / "business").glob("*.txt"))[:25]:
         (src / f.name).write_bytes(f.read_bytes())
     (src / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")  # a bad file, reported by both
+    first = sorted(src.glob("*.txt"))[0]
+    (src / "zz-copy.txt").write_bytes(first.read_bytes())  # an exact duplicate: dropped by both
+    (src / "zz-notes.csv").write_text("title,text\nHalf a row\n")  # a CSV without its columns
+    missing = tmp_path / "no-such-folder"  # a PATH that fails as a whole
     single, distributed = tmp_path / "single", tmp_path / "ray"
-    one = build_index([src], single, hash_settings)
+    one = build_index([src, missing], single, hash_settings)
     embedder = RayEmbedder(hash_settings.embedding, workers=2)
-    try:
-        two = build_index([src], distributed, hash_settings, embedder=embedder)
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the driver read or chunked a file")
+
+    # the Ray workers are other processes: these stand-ins only stop the driver doing the work itself
+    monkeypatch.setattr("rag.ingest.load_file", not_here)
+    monkeypatch.setattr("rag.chunking.chunk_article", not_here)
+    try:  # reading and chunking on Ray tasks, embedding on the actors: as `rag index --engine ray`
+        two = build_index([src, missing], distributed, hash_settings, embedder=embedder,
+                          read_and_chunk=embedder.read_and_chunk)
     finally:
         embedder.close()
         ray.shutdown()
-    assert [str(p) for p in two.problems] == [str(p) for p in one.problems] and one.problems
+    assert [str(p) for p in two.problems] == [str(p) for p in one.problems] and len(one.problems) >= 2
     assert (two.added, two.passages, two.failed) == (one.added, one.passages, one.failed)
+    assert two.failed_paths == one.failed_paths == [str(missing)]
     for sql in ("SELECT id, text, content_hash FROM articles ORDER BY row",
                 "SELECT id, article_id, start, end, embed_hash FROM passages ORDER BY row"):
         assert _rows(distributed, sql) == _rows(single, sql)

@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
                    help="FAISS index kind (auto: exact while small, HNSW when large, IVF-PQ on disk past "
                         "index.ivfpq_threshold passages)")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="ray: embed on Ray workers (a local Ray with --workers CPUs, or --address)")
+                   help="ray: read, chunk and embed on Ray workers (a local Ray with --workers CPUs, "
+                        "or --address)")
     p.add_argument("--address", help="Ray cluster address for --engine ray (default: start a local one)")
     p.add_argument("--workers", type=int, default=2, help="Ray embedding workers (default: %(default)s)")
     p.add_argument("--batch-size", type=int, help="texts per embedding batch")
@@ -74,11 +75,13 @@ def run(args: argparse.Namespace) -> int:
         embedder = RayEmbedder(settings.embedding, workers=args.workers, address=args.address)
     options = {"rebuild": args.rebuild, "progress": progress, "prune": args.prune, "strict": args.strict,
                "embedder": embedder}
-    if args.shard:
+    if args.shard:  # a shard is read and chunked by its own driver (it keeps only its share)
         from rag.shards import build_shard, parse_shard
 
         report = build_shard(paths, args.index, settings, parse_shard(args.shard), **options)
     else:
+        if embedder is not None:  # the Ray engine also reads and chunks on its workers
+            options["read_and_chunk"] = embedder.read_and_chunk
         report = build_index(paths, args.index, settings, **options)
     print(report.summary())
     print_problems(report.problems)
