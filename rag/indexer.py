@@ -68,7 +68,7 @@ def corpus_fingerprint(hashes: dict[str, str]) -> str:
 
 
 @contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
+def build_lock(index_dir: Path) -> Iterator[None]:
     lock = index_dir.with_name(f".{index_dir.name}.lock")
     with lock.open("w") as fh:
         try:
@@ -112,18 +112,17 @@ def build_index(
     rebuild: bool = False,
     progress: bool = False,
     embedder: Embedder | None = None,
-    prune: bool = False,
-    strict: bool = False,
+    prune: bool = False, strict: bool = False,
     read_and_chunk: ReadAndChunk | None = None,
+    keep: Callable[[Article], bool] | None = None,
 ) -> BuildReport:
-    """Build or update the index at `index_dir` from article files under `paths`.
+    """Build or update the index at `index_dir` from article files under `paths` (those `keep` accepts).
 
-    `embedder` overrides the one from settings (tests pass a fake); its `name` is then the
-    model recorded in the manifest. `prune` removes earlier articles no longer found under
-    `paths` (never ones whose file failed to read); `strict` refuses to write anything when
-    the input has any problem. `read_and_chunk` (the Ray engine's) reads and chunks the listed
-    files elsewhere; listing, de-duplication and the problem report stay here, as without it.
-    """
+    `embedder` overrides the one from settings (tests pass a fake); its `name` is then the model
+    recorded in the manifest. `prune` removes earlier articles no longer found under `paths` (never
+    ones whose file failed to read); `strict` refuses to write anything when the input has any
+    problem. `read_and_chunk` (the Ray engine's) reads and chunks the listed files elsewhere;
+    listing, de-duplication and the problem report stay here, as without it."""
     from rag.ingest import ingest, is_note
 
     t0 = time.perf_counter()
@@ -144,11 +143,12 @@ def build_index(
     if not report.articles and not (Path(index_dir) / "manifest.json").is_file():
         raise IngestError(f"No articles found in {', '.join(map(str, paths))}.",
                           help="Point rag index at a folder of article files (see rag ingest --help).")
-    built = index_articles(report.articles, index_dir, settings, rebuild, progress, embedder,
+    articles = report.articles if keep is None else [a for a in report.articles if keep(a)]
+    built = index_articles(articles, index_dir, settings, rebuild, progress, embedder,
                            problems=list(report.problems), started=t0, prune=prune,
                            may_be_missing=report.may_be_missing, chunked=chunked)
-    failed = sum(1 for p in report.problems if not is_note(p))
-    return replace(built, failed=failed, failed_paths=list(report.failed_paths))
+    return replace(built, failed=sum(1 for p in report.problems if not is_note(p)),
+                   failed_paths=list(report.failed_paths))
 
 
 def index_articles(
@@ -173,7 +173,7 @@ def index_articles(
     t0 = time.perf_counter() if started is None else started
     index_dir = real_index_path(Path(index_dir))  # a symlinked --index: build beside the target
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(index_dir), ExitStack() as cleanup:
+    with build_lock(index_dir), ExitStack() as cleanup:
         remove_stale_temps(index_dir)
         recover(index_dir)
         old, previous, notes = _previous(index_dir, rebuild)

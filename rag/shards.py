@@ -16,7 +16,7 @@ import hashlib
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ import numpy as np
 
 from rag.build_report import BuildReport
 from rag.chunking import embedding_text
-from rag.errors import IndexMismatch, IngestError, RagError
-from rag.indexer import _build_lock, corpus_fingerprint, index_articles
+from rag.errors import IndexMismatch, RagError
+from rag.indexer import build_index, build_lock, corpus_fingerprint
 from rag.manifest import (
     Manifest,
     real_index_path,
@@ -66,22 +66,10 @@ def parse_shard(text: str) -> tuple[int, int]:
 def build_shard(paths: Sequence[str | Path], index_dir: str | Path, settings: Settings,
                 shard: tuple[int, int], **options: Any) -> BuildReport:
     """`build_index` over the articles of one shard of `paths` (ids hashed by `shard_of`); `options`
-    are build_index's (rebuild, progress, embedder, prune, strict). Each of the N builds reads and
-    hashes every file, and chunks and embeds only its own articles."""
-    from rag.ingest import ingest, is_note
-
+    are build_index's. Each of the N builds reads and hashes every file, and chunks and embeds only
+    its own articles."""
     i, n = shard
-    t0 = time.perf_counter()
-    report = ingest([Path(p) for p in paths], progress=options.get("progress", False))
-    if options.pop("strict", False) and report.problems:
-        raise IngestError(f"{len(report.problems)} problem(s) in the input, first: {report.problems[0]}. "
-                          "Nothing was written.",
-                          help="Fix or remove those files, or run without --strict to index the rest.")
-    mine = [a for a in report.articles if shard_of(a.id, n) == i]
-    built = index_articles(mine, index_dir, settings, problems=list(report.problems), started=t0,
-                           may_be_missing=report.may_be_missing, **options)
-    failed = sum(1 for p in report.problems if not is_note(p))
-    return replace(built, failed=failed, failed_paths=list(report.failed_paths))
+    return build_index(paths, index_dir, settings, keep=lambda a: shard_of(a.id, n) == i, **options)
 
 
 @dataclass(frozen=True)
@@ -108,7 +96,7 @@ def merge_indexes(shards: Sequence[str | Path], index_dir: str | Path, settings:
                        help="rag merge SHARD SHARD... --index OUT")
     out = real_index_path(Path(index_dir))
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(out):  # the indexer's lock: a merge and a build into the same OUT exclude each other
+    with build_lock(out):  # the indexer's lock: a merge and a build into the same OUT exclude each other
         remove_stale_temps(out)
         recover(out)
         stores = [Store.open(real_index_path(Path(s))) for s in shards]
