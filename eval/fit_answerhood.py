@@ -35,6 +35,7 @@ from rag.answer.answerhood import (  # noqa: E402
     QUESTION_FEATURES,
     Linear,
     Model,
+    embedding_text,
     features,
     question_features,
 )
@@ -107,7 +108,7 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
             sentences = hit_sentences(hits)[:MAX_CANDIDATES]
             if not sentences:
                 continue
-            vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
+            vecs = np.asarray(embedder.embed([query, *map(embedding_text, sentences)]), dtype=np.float32)
             _, x = features(query, sentences, vecs[1:], vecs[0], hits, corpus)
             y = np.array([item.answerable and answer_in(s.text, item.answers) for s in sentences],
                          dtype=float)
@@ -122,6 +123,19 @@ def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     return mean, scale
+
+
+# Features whose direction is known before any fitting: the question's names or year found, a
+# candidate of the asked kind, the asked relation can only count for a sentence; a conflicting year,
+# a missing name, a forecast or a denial only against it. A dev set of 300 questions otherwise lets
+# correlated features take the wrong sign (a name in the headline counting against a sentence).
+SIGNS = {
+    **dict.fromkeys(("names_sentence", "names_passage", "names_title", "year_sentence", "year_article",
+                     "typed_candidate", "candidate_head", "relation", "candidate_x_names",
+                     "candidate_support", "candidate_in_title", "person_full_name"), (0.0, None)),
+    **dict.fromkeys(("year_conflict", "year_conflict_later", "year_sentence_conflict", "typed_no_candidate",
+                     "names_missing_article", "speculative", "negative", "anaphoric"), (None, 0.0)),
+}
 
 
 def fit_ranker(groups: list[dict], l2: float = RANK_L2) -> Linear:
@@ -139,7 +153,8 @@ def fit_ranker(groups: list[dict], l2: float = RANK_L2) -> Linear:
             grad = grad + (e / e.sum()) @ x - (e[pos] / e[pos].sum()) @ x[pos]
         return total, grad
 
-    w = minimize(loss, np.zeros(len(mean)), jac=True, method="L-BFGS-B").x
+    bounds = [SIGNS.get(name, (None, None)) for name in FEATURES]
+    w = minimize(loss, np.zeros(len(mean)), jac=True, method="L-BFGS-B", bounds=bounds).x
     return Linear(mean.astype(np.float32), scale.astype(np.float32), w.astype(np.float32), 0.0)
 
 

@@ -15,7 +15,7 @@ from rag.answer.question import analyse, candidates
 def spans(sentence: str, question: str) -> list[str]:
     frame = analyse(question)
     known = tuple(frame.names) + frame.years + tuple(w.lower() for w in re.findall(r"\w+", question))
-    return [sentence[a:b] for a, b in candidates(sentence, frame.expects, known, sentence)]
+    return [sentence[a:b] for a, b in candidates(sentence, frame.expects, known, sentence, frame.kind)]
 
 
 @pytest.mark.parametrize(("question", "sentence", "expected"), [
@@ -32,10 +32,17 @@ def spans(sentence: str, question: str) -> list[str]:
      "Reporting its results for the three months to 31 December 2004, the airline made a pre-tax profit of "
      "£75m ($141m) compared with £125m a year earlier.",
      ["£75m", "$141m", "£125m"]),
-    # "what date" wants a day, not a bare year
+    # "what date" wants a day, not a bare year or a month
     ("What date did Gordon Brown set for his 2005 Budget?",
      "Next month's Budget will be Mr Brown's eighth since Labour came to power in 1997.",
-     ["Next month"]),
+     []),
+    ("On what date was Harry Potter and the Half-Blood Prince to be released?",
+     "Fans avoid the queues on the day of the book's release next July, or on 16 July.",
+     ["16 July"]),
+    # "60 years since" does not make a date question a "what year" one
+    ("On what date was Holocaust Memorial Day held in 2005, marking 60 years since the liberation?",
+     "Prince Edward will join the UK delegation for Holocaust Memorial Day on 27 January.",
+     ["27 January"]),
     # a duration answers "how long" and nothing else
     ("What was the attendance when Dundee United beat Aberdeen 4-1?",
      "Alan Archibald prodded United ahead in 19 minutes and the crowd of 9,835 cheered.",
@@ -47,6 +54,16 @@ def spans(sentence: str, question: str) -> list[str]:
     ("What is the name of the MTV programme that McDonald's agreed to sponsor?",
      "McDonald's golden arches, name and \"I'm loving it\" catchphrase will be used.",
      ["I'm loving it"]),
+    # "which X": a name ending in the kind, an apposition in lower case, a model number before it
+    ("Which dam does China's Yangtze Electric Power operate?",
+     "Yangtze Electric Power, the operator of China's Three Gorges Dam, said its profits doubled.",
+     ["China's Three Gorges Dam"]),
+    ("Which bone did England prop Phil Vickery break?",
+     "Vickery has broken the radius, a large bone in his forearm.",
+     ["radius"]),
+    ("Which Nokia handset, fitted with a special shell, will passengers need?",
+     "Passengers will need to own a Nokia 3220 handset which will have a special shell attached to it.",
+     ["Nokia 3220"]),
 ])
 def test_candidates_of_the_asked_type(question: str, sentence: str, expected: list[str]) -> None:
     assert spans(sentence, question) == expected
@@ -62,3 +79,15 @@ def test_candidates_of_the_asked_type(question: str, sentence: str, expected: li
 ])
 def test_the_expected_answer_type(question: str, expects: str) -> None:
     assert analyse(question).expects == expects
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Which dam does China's Yangtze Electric Power operate?", "dam"),
+    ("At which school did Jack McConnell speak?", "school"),
+    ("Which little-known company won the auction?", "company"),
+    ("Which former Scots Guardsman was chosen?", None),  # a name, not a kind
+    ("What is the name of the drug?", None),
+    ("What year did it open?", None),
+])
+def test_the_asked_kind(question: str, kind: str | None) -> None:
+    assert analyse(question).kind == kind

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.question import YEAR, QuestionFrame, analyse, candidates
+from rag.answer.question import YEAR, QuestionFrame, analyse, best_span, candidates, near_kind
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
@@ -30,9 +30,11 @@ MODEL_FILE = Path(__file__).with_name("answerhood.json")
 
 FEATURES = (
     "cos", "cos_gap", "lex", "lex_gap", "lex_context", "lex_passage", "idf_sentence", "idf_context",
+    "relation",
     "names_sentence", "names_passage", "names_title", "names_missing_article", "has_names",
-    "has_year", "year_sentence", "year_article", "year_conflict", "year_sentence_conflict",
-    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_count",
+    "has_year", "year_sentence", "year_article", "year_conflict", "year_conflict_later",
+    "year_sentence_conflict",
+    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_head", "candidate_count",
     "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
     "candidate_in_title", "speculative", "negative",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
@@ -66,7 +68,8 @@ class Corpus:
 QUESTION_FEATURES = (
     "top_score", "margin", "top_share", "top_cos", "top_idf_context", "top_lex_context", "top_names_passage",
     "top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict", "top_typed_no_candidate",
-    "top_candidate_support", "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
+    "top_candidate_support", "top_speculative", "top_year_conflict_later", "top_relation",
+    "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
     "has_names", "has_year", "typed",
 )
 
@@ -132,7 +135,8 @@ def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         "top_share": float(shifted[top] / shifted.sum()),
         **{f"top_{name}": float(col[name][top]) for name in (
             "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
-            "year_sentence_conflict", "typed_no_candidate", "candidate_support")},
+            "year_sentence_conflict", "typed_no_candidate", "candidate_support", "speculative",
+            "year_conflict_later", "relation")},
         "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
         "any_year_article": float(col["year_article"].max()),
         "min_names_missing_article": float(col["names_missing_article"].min()),
@@ -152,19 +156,37 @@ def load_model(path: Path = MODEL_FILE) -> Model:
                  float(data["threshold"]))
 
 
+def embedding_text(sentence: Sentence) -> str:
+    """What a candidate sentence is embedded as: under its headline, which says what story (which
+    awards, whose plan) the sentence belongs to."""
+    title = sentence.passage.title
+    return f"{title}: {sentence.text}" if title else sentence.text
+
+
 def _has(text_lower: str, phrase: str) -> bool:
-    # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w)", text_lower) is not None
+    # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it; "Oscar-nominated"
+    # does not (a film nominated is no Oscar won)
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w|-[a-z])", text_lower) is not None
 
 
-def _name_share(names: Sequence[str], text_lower: str) -> float:
+# other names of the same place, matched case-sensitively in the original text ("US" is not "us")
+_ALIASES = {name: re.compile(rx) for names, rx in (
+    (("united states", "america", "us"), r"\b(?:US|U\.S\.|United States|America|American)\b"),
+    (("united kingdom", "britain", "great britain", "uk"),
+     r"\b(?:UK|U\.K\.|United Kingdom|Britain|British)\b"),
+    (("european union", "eu"), r"\b(?:EU|European Union)\b"),
+) for name in names}
+
+
+def _name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
     """Share of the question's names found in the text; a multi-word name counts when its last word
-    (a surname, "United") is there, as articles shorten names after the first mention."""
+    (a surname, "United") is there, as articles shorten names after the first mention, and a country
+    when the text uses another of its names ("the US" for "the United States")."""
     if not names:
         return 0.0
     found = 0.0
     for name in names:
-        if _has(text_lower, name):
+        if _has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
             found += 1
         elif " " in name and _has(text_lower, name.split()[-1]):
             found += 0.75
@@ -210,6 +232,10 @@ def features(
 
     words = tuple(w.lower() for w in re.findall(r"\w+", query))
     known = tuple(frame.names) + frame.years + tuple(terms) + words
+    # what the question says happened ("pay", "take over"), apart from whom and when: a sentence on the
+    # same names that lacks it is about them, not about the asked fact
+    named = set(tokenize(" ".join(frame.names))) | set(frame.years)
+    relation = [t for t in terms if t not in named]
     n = len(sentences)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if n == 0:
@@ -226,44 +252,54 @@ def features(
         p = s.passage
         if p.article_id not in articles:
             body = corpus.article_text(p.article_id) or p.text
-            articles[p.article_id] = (f"{p.title}\n{body}".lower(), " ".join(
+            articles[p.article_id] = (f"{p.title}\n{body}", " ".join(
                 _years_in(body) | _years_in(p.title or "") | ({p.date[:4]} if p.date else set())))
-        art_lower, art_years = articles[p.article_id]
+        art_text, art_years = articles[p.article_id]
+        art_lower, p_text = art_text.lower(), f"{p.title}\n{p.text}"
+        asked_year = any(y in art_years.split() for y in frame.years)
         before = p.text[: s.start - p.start]
         previous = before.rstrip().rsplit("\n", 1)[-1][-300:]
         context = f"{p.title} {previous} {s.text}"
         s_lower, p_lower = s.text.lower(), f"{p.title}\n{p.text}".lower()
-        spans = candidates(s.text, frame.expects, known, p.text) if typed else []
+        spans = candidates(s.text, frame.expects, known, p.text, frame.kind) if typed else []
+        best = best_span(s.text, spans, terms, frame.kind)
         stems = set(tokenize(s.text))
         s_years = _years_in(s.text)
         row = {
             "cos": cos[i], "cos_gap": cos[i] - cos.max(), "lex": lex[i], "lex_gap": lex[i] - lex.max(),
             "lex_context": lexical_coverage(terms, context), "lex_passage": lexical_coverage(terms, p_lower),
             "idf_sentence": weighted(s.text), "idf_context": weighted(context),
-            "names_sentence": _name_share(frame.names, s_lower),
-            "names_passage": _name_share(frame.names, p_lower),
-            "names_title": _name_share(frame.names, (p.title or "").lower()),
-            "names_missing_article": (1.0 - _name_share(frame.names, art_lower)) if frame.names else 0.0,
+            "relation": lexical_coverage(relation, context),
+            "names_sentence": _name_share(frame.names, s_lower, s.text),
+            "names_passage": _name_share(frame.names, p_lower, p_text),
+            "names_title": _name_share(frame.names, (p.title or "").lower(), p.title or ""),
+            "names_missing_article": (1.0 - _name_share(frame.names, art_lower, art_text)) if frame.names
+            else 0.0,
             "has_names": float(bool(frame.names)),
             "has_year": float(bool(frame.years)),
             "year_sentence": float(any(y in s_years for y in frame.years)),
-            "year_article": float(any(y in art_years.split() for y in frame.years)),
-            "year_conflict": float(bool(frame.years) and bool(art_years)
-                                   and not any(y in art_years.split() for y in frame.years)),
+            "year_article": float(asked_year),
+            "year_conflict": float(bool(frame.years) and bool(art_years) and not asked_year),
+            # the article names a later year and not the asked one: written after, about another time
+            "year_conflict_later": float(bool(frame.years) and not asked_year
+                                         and any(a > max(frame.years) for a in art_years.split())),
             "year_sentence_conflict": float(bool(frame.years) and bool(s_years)
                                             and not any(y in s_years for y in frame.years)),
             "typed_candidate": float(typed and bool(spans)),
             "typed_no_candidate": float(typed and not spans),
             "candidate_near": _near(s.text, spans, terms),
+            "candidate_head": max((near_kind(s.text, span, frame.kind) for span in spans), default=0) / 2,
             "candidate_count": math.log1p(len(spans)),
             "person_full_name": float(frame.expects == "person" and any(
                 " " in s.text[a:b].strip() for a, b in spans)),
             "novelty": len(stems - set(terms)) / max(len(stems), 1),
             "candidate_x_lex": float(bool(spans)) * lexical_coverage(terms, context),
-            "candidate_x_names": float(bool(spans)) * _name_share(frame.names, p_lower),
-            "candidate_support": max((sum(_has(t, s.text[a:b].lower()) for t in passages_lower)
-                                      for a, b in spans), default=0) / len(passages_lower),
-            "speculative": float(bool(_SPECULATIVE.search(s.text))),
+            "candidate_x_names": float(bool(spans)) * _name_share(frame.names, p_lower, p_text),
+            # how often the sentence's own answer recurs across the retrieved passages
+            "candidate_support": (sum(_has(t, s.text[best[0]:best[1]].lower()) for t in passages_lower)
+                                  / len(passages_lower)) if best else 0.0,
+            # a date set in advance ("will deliver his Budget on 16 March") is still the date asked
+            "speculative": float(frame.expects != "date" and bool(_SPECULATIVE.search(s.text))),
             "negative": float(bool(_NEGATIVE.search(s.text))),
             "candidate_in_title": float(any(_has((p.title or "").lower(), s.text[a:b].lower())
                                             for a, b in spans)),

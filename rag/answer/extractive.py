@@ -21,9 +21,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, load_model
+from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, embedding_text, features, load_model
 from rag.answer.citations import Draft, citation_at
-from rag.answer.question import YEAR, QuestionFrame, candidates
+from rag.answer.question import YEAR, QuestionFrame, best_span, candidates
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
@@ -65,18 +65,11 @@ def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[
     if frame.shape != "factoid":
         return None
     known = tuple(frame.names) + frame.years + tuple(content_terms(query)) + tuple(query.lower().split())
-    spans = candidates(sentence.text, frame.expects, known, sentence.passage.text)
-    if not spans:
+    spans = candidates(sentence.text, frame.expects, known, sentence.passage.text, frame.kind)
+    span = best_span(sentence.text, spans, content_terms(query), frame.kind)
+    if span is None:
         return None
-    terms = set(content_terms(query))
-    words = sentence.text.lower()
-
-    def distance(span: tuple[int, int]) -> int:
-        a, b = span
-        positions = [i for t in terms for i in (words.find(t),) if i >= 0]
-        return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
-
-    a, b = min(spans, key=distance)
+    a, b = span
     return sentence.start + a, sentence.start + b
 
 
@@ -160,7 +153,7 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
         return picked
     cover = []
     if frame.shape == "compare":
-        cover = [{i for i, s in enumerate(sentences) if _name_share((name,), s.text.lower()) > 0}
+        cover = [{i for i, s in enumerate(sentences) if _name_share((name,), s.text.lower(), s.text) > 0}
                  for name in frame.names]
     picked = select(share, vecs, limit, RELATIVE_CUT * float(share[best]), cover)
     if frame.shape == "over_time":
@@ -262,7 +255,7 @@ def extractive_answer(
         yield NO_HITS
         yield Draft(NO_HITS, [], grounded=False)
         return
-    vecs = np.asarray(embedder.embed([query, *(s.text for s in sentences)]), dtype=np.float32)
+    vecs = np.asarray(embedder.embed([query, *map(embedding_text, sentences)]), dtype=np.float32)
     qvec, vecs = vecs[0], vecs[1:]
     frame, rows = features(query, sentences, vecs, qvec, hits, corpus)
     model = load_model()

@@ -77,6 +77,7 @@ class QuestionFrame:
     expects: str  # one of TYPES
     years: tuple[str, ...]  # years named in the question ("2005")
     names: tuple[str, ...]  # capitalised names and quoted phrases, lower-cased ("australian open")
+    kind: str | None = None  # the kind of thing a "which X" question asks for ("dam"), lower-cased
 
 
 def analyse(question: str) -> QuestionFrame:
@@ -105,7 +106,7 @@ def analyse(question: str) -> QuestionFrame:
     else:
         shape = "factoid"
     years = tuple(dict.fromkeys(YEAR.findall(q)))
-    return QuestionFrame(shape, expects, years, names_in(q))
+    return QuestionFrame(shape, expects, years, names_in(q), asked_kind(q))
 
 
 def names_in(text: str) -> tuple[str, ...]:
@@ -153,10 +154,11 @@ _SENT_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s+)?\b[A-Z
 
 
 def candidates(sentence: str, expects: str, known: tuple[str, ...],
-               context: str = "") -> list[tuple[int, int]]:
+               context: str = "", kind: str | None = None) -> list[tuple[int, int]]:
     """Spans of `sentence` that could be the answer of type `expects` and are not already in the
-    question (`known`: lower-cased names, years and words of the question). A capitalised word that
-    opens the sentence counts as a name only when `context` (its passage) capitalises it mid-sentence.
+    question (`known`: lower-cased names, years and words of the question; `kind`: the frame's). A
+    capitalised word that opens the sentence counts as a name only when `context` (its passage)
+    capitalises it mid-sentence.
 
     >>> s = "Jamie Foxx picked up best actor for playing soul star Ray Charles in Ray."
     >>> [s[a:b] for a, b in candidates(s, "person", ("oscar",))]
@@ -175,9 +177,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                      if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
     elif expects == "number":
         # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
-        duration = "long" in known
-        counting = "many" in known and not any(k in ("percentage", "percent", "proportion", "share")
-                                               for k in known)
+        duration = _asks(known, r"how long")
+        counting = _asks(known, r"how many") and not any(
+            k in ("percentage", "percent", "proportion", "share") for k in known)
         found = ([] if counting else [m.span() for m in MONEY.finditer(sentence)]) + [
             m.span() for m in NUMBER.finditer(sentence)
             if (not re.match(r"-year-old|-years-old| years? old", sentence[m.end():m.end() + 10])
@@ -191,11 +193,14 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                                    or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
                                    or MONEY.match(sentence, max(m.start() - 1, 0))))]
     elif expects == "date":
-        # "what year" wants a year, not "Monday"; "what date", "which day" want a day, not a bare year
-        day = any(k in ("date", "day") for k in known) and "year" not in known
+        # "what year" wants a year, not "Monday"; "what date", "which day" want a day, not a bare year,
+        # a month ("next July") or "this month"
+        year = _asks(known, r"(?:what|which) year")
+        day = not year and _asks(known, r"(?:what|which) (?:date|day)")
         found = [m.span() for m in DATE.finditer(sentence)
-                 if ("year" not in known or YEAR.search(m.group(0)))
-                 and not (day and YEAR.fullmatch(m.group(0).strip()))]
+                 if (not year or YEAR.search(m.group(0)))
+                 and not (day and (YEAR.fullmatch(m.group(0).strip())
+                                   or not re.search(r"\d|day\b", m.group(0), re.I)))]
     elif expects in ("person", "place", "name"):
         found = []
         for m in _SENT_NAME.finditer(sentence):
@@ -221,9 +226,21 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             found.append((a, b))
         if expects == "name":  # titles of shows, songs, books: often in quotes, not always capitalised
             found += [m.span(1) for m in _QUOTED.finditer(sentence)]
+        if kind and expects != "person":
+            # an apposition names the asked kind in lower case: "its main drug, desmoteplase, ...",
+            # "the radius, a large bone"
+            h = rf"(?i:{re.escape(kind)}s?)"
+            found += [m.span(1) for rx in (rf"\b{h},\s+([a-z][\w-]{{3,}})\s*[,.]",
+                                           rf"\b[Tt]he ([a-z][\w-]{{3,}}), an? (?:[\w-]+ ){{0,3}}{h}\b",
+                                           rf"\b{h} (?:called|named|known as) ([A-Za-z][\w-]+)",
+                                           # "a Nokia 3220 handset": a name or model number before it
+                                           rf"((?:[A-Z][\w-]*|\d[\w-]*)(?:\s+(?:[A-Z][\w-]*|\d[\w-]*))*)"
+                                           rf"\s+{h}\b")
+                      for m in re.finditer(rx, sentence)]
     else:
         return []
     known_stems = set(tokenize(" ".join(known)))
+    kind_stems = set(tokenize(kind or ""))
     out: list[tuple[int, int]] = []
     for a, b in sorted(set(found)):
         while b > a and sentence[b - 1] in " ,.;:":
@@ -232,14 +249,78 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         stems = [w for w in tokenize(text) if w not in _TITLES]
         if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue
-        if expects in ("person", "name") and stems[-1] in known_stems:
-            continue  # "Sir Edward Heath" when the question names Heath: not a new name
+        if expects in ("person", "name") and stems[-1] in known_stems and stems[-1] not in kind_stems:
+            continue  # "Sir Edward Heath" when the question names Heath: not a new name ("Three Gorges
+            # Dam" for "which dam" is one)
         if out and a < out[-1][1]:  # overlapping matches: keep the longer
             if b - a > out[-1][1] - out[-1][0]:
                 out[-1] = (a, b)
             continue
         out.append((a, b))
     return out
+
+
+_NOT_HEADS = frozenset(str.split("""is was are were did does do has had will would can could should
+    year years date day days month time kind type sort part percentage proportion share number"""))
+
+
+# words after "which" that qualify the kind rather than name it ("which former minister")
+_QUALIFIERS = frozenset(str.split("former new first last main top other same only little big small"))
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of thing a "which X" / "what X" question asks for, skipping names and qualifiers
+    before it; None for "what is", "what year" and the like.
+
+    >>> asked_kind("Which Nokia handset will passengers need?"), asked_kind("Which little-known company won?")
+    ('handset', 'company')
+    >>> asked_kind("What is the name of the drug?") is None
+    True
+    """
+    m = re.search(r"\b(?:[Ww]hich|[Ww]hat)\s+((?:[\w'’-]+[,;:?]?\s+){0,3})", question + " ")
+    if not m:
+        return None
+    for word in (w.strip(",.;:?!") for w in m.group(1).split()):
+        if not word or word[0].isupper() or "-" in word or word.lower() in _QUALIFIERS:
+            continue
+        word = word.lower()
+        return None if word in _NOT_HEADS or not word.isalpha() else word
+    return None
+
+
+def near_kind(sentence: str, span: tuple[int, int], kind: str | None) -> int:
+    """2 when the candidate at `span` holds the asked kind ("Three Gorges Dam"), 1 when it stands
+    within three words of it ("the radius, a large bone"), else 0."""
+    if not kind:
+        return 0
+    a, b = span
+    named = re.compile(rf"\b{re.escape(kind)}s?\b")
+    if named.search(sentence[a:b].lower()):
+        return 2
+    left = re.findall(r"[\w-]+", sentence[max(0, a - 40):a].lower())[-3:]
+    right = re.findall(r"[\w-]+", sentence[b:b + 40].lower())[:4]
+    return int(named.search(f"{' '.join(left)} | {' '.join(right)}") is not None)
+
+
+def best_span(sentence: str, spans: list[tuple[int, int]], terms: set[str] | list[str],
+              kind: str | None = None) -> tuple[int, int] | None:
+    """The candidate a reader would take as the sentence's answer: one of the asked kind first, then
+    the one nearest the question's words ("beaten to the title by Owen": Owen, not Foxx)."""
+    if not spans:
+        return None
+    words = sentence.lower()
+    positions = [i for t in terms for i in (words.find(t),) if i >= 0]
+
+    def distance(span: tuple[int, int]) -> int:
+        a, b = span
+        return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
+
+    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), distance(span)))
+
+
+def _asks(known: tuple[str, ...], phrase: str) -> bool:
+    """Whether the question's words (in order in `known`) hold `phrase` ("what year", not "60 years")."""
+    return re.search(rf"\b{phrase}\b", " ".join(known)) is not None
 
 
 _TIME_UNIT = re.compile(r"[\s-]*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
