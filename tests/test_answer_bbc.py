@@ -61,10 +61,6 @@ def ask(bbc: Retriever, settings: Settings, question: str, history: tuple = ()):
     return answer
 
 
-@pytest.mark.xfail(strict=True, reason="known miss on this subset since the 2026-12-05 refit: the Golden "
-                   "Globes sentence (Foxx 'beaten to the best supporting actor title by Owen') ranks first "
-                   "and the second opinion is another Globes winner; on the whole BBC index the answer is "
-                   "Jamie Foxx")
 def test_best_actor_oscar_is_answered(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "Who won the best actor Oscar?")
     assert answer.grounded and "Jamie Foxx" in answer.text

@@ -292,3 +292,23 @@ def test_verify_embeds_each_cited_passage_once():
     assert draft == verify(text, hits, EMB)  # same answer, fewer embeddings
     sentence_texts = [s.text for s in hit_sentences([hits[k - 1]])]
     assert all(counting.texts.count(t) == 1 for t in sentence_texts)
+
+
+def test_a_second_opinion_comes_from_another_story_first() -> None:
+    """The Golden Globes story's second winner is no check on its first; the Oscars story's is."""
+    from rag.answer.extractive import choose
+    from rag.answer.question import analyse
+    from rag.answer.support import Sentence
+    from rag.types import Passage
+
+    def sentence(article: str, text: str) -> Sentence:
+        passage = Passage(f"{article}:0", article, text, 0, len(text), article.title(), None, None, None, 20)
+        return Sentence(0, passage, 0, len(text), text)
+
+    question = "Who won the best actor Oscar?"
+    sentences = [sentence("globes", "Foxx was beaten to the best supporting actor title by Owen."),
+                 sentence("globes", "Mick Jagger won the best original song award."),
+                 sentence("oscars", "Jamie Foxx picked up best actor for Ray.")]
+    vecs = np.eye(3, dtype=np.float32)  # no two alike
+    picked = choose(question, analyse(question), sentences, np.array([10.06, 9.89, 9.88]), vecs, 3)
+    assert picked == [0, 2]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.question import YEAR, QuestionFrame, analyse, best_span, candidates, near_kind
+from rag.answer.question import YEAR, QuestionFrame, analyse, answer_span, candidates, near_kind
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
@@ -262,7 +262,7 @@ def features(
         context = f"{p.title} {previous} {s.text}"
         s_lower, p_lower = s.text.lower(), f"{p.title}\n{p.text}".lower()
         spans = candidates(s.text, frame.expects, known, p.text, frame.kind) if typed else []
-        best = best_span(s.text, spans, terms, frame.kind)
+        best = answer_span(s.text, spans, terms, frame.kind)
         stems = set(tokenize(s.text))
         s_years = _years_in(s.text)
         row = {

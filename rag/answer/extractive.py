@@ -23,7 +23,7 @@ import numpy as np
 
 from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, embedding_text, features, load_model
 from rag.answer.citations import Draft, citation_at
-from rag.answer.question import YEAR, QuestionFrame, best_span, candidates
+from rag.answer.question import YEAR, QuestionFrame, answer_span, candidates
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
@@ -66,7 +66,7 @@ def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[
         return None
     known = tuple(frame.names) + frame.years + tuple(content_terms(query)) + tuple(query.lower().split())
     spans = candidates(sentence.text, frame.expects, known, sentence.passage.text, frame.kind)
-    span = best_span(sentence.text, spans, content_terms(query), frame.kind)
+    span = answer_span(sentence.text, spans, content_terms(query), frame.kind)
     if span is None:
         return None
     a, b = span
@@ -145,7 +145,10 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
     if frame.shape == "factoid":
         picked = [best]
         first = short_answer(sentences[best], frame, query)
-        for i in select(share, vecs, 3, SECOND_OPINION * float(share[best])):
+        others = select(share, vecs, 3, SECOND_OPINION * float(share[best]))
+        # another story's answer before the same story's second one: an independent source
+        others.sort(key=lambda i: sentences[i].passage.article_id == sentences[best].passage.article_id)
+        for i in others:
             other = short_answer(sentences[i], frame, query)
             if i != best and not _same_answer(sentences[i], other, sentences[best], first):
                 picked.append(i)  # nearly as likely, and another answer: show both, best first

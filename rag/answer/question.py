@@ -302,7 +302,7 @@ def near_kind(sentence: str, span: tuple[int, int], kind: str | None) -> int:
     return int(named.search(f"{' '.join(left)} | {' '.join(right)}") is not None)
 
 
-def best_span(sentence: str, spans: list[tuple[int, int]], terms: set[str] | list[str],
+def answer_span(sentence: str, spans: list[tuple[int, int]], terms: set[str] | list[str],
               kind: str | None = None) -> tuple[int, int] | None:
     """The candidate a reader would take as the sentence's answer: one of the asked kind first, then
     the one nearest the question's words ("beaten to the title by Owen": Owen, not Foxx)."""
