@@ -64,6 +64,16 @@ def spans(sentence: str, question: str) -> list[str]:
     ("Which Nokia handset, fitted with a special shell, will passengers need?",
      "Passengers will need to own a Nokia 3220 handset which will have a special shell attached to it.",
      ["Nokia 3220"]),
+    # a nationality is no answer, nor the country the question's own adjective names; a place
+    # followed by a verb or preposition is still a place
+    ("Which little-known company won the auction of Yukos's main production unit?",
+     "A little-known Russian company has bought the main production unit of Yukos at auction in Moscow.",
+     ["Moscow"]),
+    ("In which Swedish town is the Saab factory where GM will build the Cadillac BLS?",
+     "GM will build the Cadillac BLS at its Saab factory in Trollhaettan in Sweden.",
+     ["Trollhaettan"]),
+    ("Which country did the US accuse?", "The US accused Iran of hiding weapons, and Japan is worried.",
+     ["Iran", "Japan"]),
 ])
 def test_candidates_of_the_asked_type(question: str, sentence: str, expected: list[str]) -> None:
     assert spans(sentence, question) == expected

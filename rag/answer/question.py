@@ -249,6 +249,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         stems = [w for w in tokenize(text) if w not in _TITLES]
         if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue
+        if " " not in text and (_DEMONYM.match(sentence, a) or any(
+                k.startswith(text[:4]) and _DEMONYM_END.search(k) for k in known if len(text) >= 4)):
+            continue  # "Russian company"; "Sweden" when the question asks for a "Swedish town"
         if expects in ("person", "name") and stems[-1] in known_stems and stems[-1] not in kind_stems:
             continue  # "Sir Edward Heath" when the question names Heath: not a new name ("Three Gorges
             # Dam" for "which dam" is one)
@@ -346,7 +349,10 @@ _TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "te
                      "the", "of", "and", "a", "s"])
 _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
 # "Russian company", "Japanese carmaker": a nationality before a noun, not a name
-_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+[a-z]")
+# ("Japan is", "Trollhaettan in" are places: a verb or preposition after the word is no noun)
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+(?!(?:in|on|at|of|to|for|by|from|with|and|or|as|"
+                      r"has|had|have|is|was|were|are|will|would|could|said|says)\b)[a-z]")
+_DEMONYM_END = re.compile(r"^[a-z]{3,}(?:ian|ese|ish|an|i|ch)$")
 # words capitalised only because they open a sentence, which the name pattern would join to a name
 _OPENERS = frozenset(str.split(
     """Although Though While Whilst When Whenever Where After Before Since Until As If Unless Because
