@@ -35,8 +35,8 @@ from rag.answer.answerhood import (  # noqa: E402
     QUESTION_FEATURES,
     Linear,
     Model,
-    embedding_text,
     features,
+    headed_sentence,
     question_features,
 )
 from rag.answer.extractive import MAX_CANDIDATES, with_articles  # noqa: E402
@@ -108,7 +108,7 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int) -> list[dict]:
             sentences = hit_sentences(hits)[:MAX_CANDIDATES]
             if not sentences:
                 continue
-            vecs = np.asarray(embedder.embed([query, *map(embedding_text, sentences)]), dtype=np.float32)
+            vecs = np.asarray(embedder.embed([query, *map(headed_sentence, sentences)]), dtype=np.float32)
             _, x = features(query, sentences, vecs[1:], vecs[0], hits, corpus)
             y = np.array([item.answerable and answer_in(s.text, item.answers) for s in sentences],
                          dtype=float)
@@ -131,7 +131,7 @@ def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # correlated features take the wrong sign (a name in the headline counting against a sentence).
 SIGNS = {
     **dict.fromkeys(("names_sentence", "names_passage", "names_title", "year_sentence", "year_article",
-                     "typed_candidate", "candidate_head", "relation", "candidate_x_names",
+                     "typed_candidate", "candidate_kind", "relation", "candidate_x_names",
                      "candidate_support", "candidate_in_title", "person_full_name"), (0.0, None)),
     **dict.fromkeys(("year_conflict", "year_conflict_later", "year_sentence_conflict", "typed_no_candidate",
                      "names_missing_article", "speculative", "negative", "anaphoric"), (None, 0.0)),

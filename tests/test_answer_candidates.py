@@ -101,4 +101,3 @@ def test_the_expected_answer_type(question: str, expects: str) -> None:
 ])
 def test_the_asked_kind(question: str, kind: str | None) -> None:
     assert analyse(question).kind == kind
-

@@ -7,11 +7,12 @@ import pytest
 from test_answer_helpers import INJECTION, check_answer, injection_article, nato_article, passages_of
 
 from rag.answer.citations import UNSUPPORTED, citation_at, parse_markers, split_answer, verify
-from rag.answer.extractive import REFUSAL, extractive_answer, select
+from rag.answer.extractive import REFUSAL, choose, extractive_answer, select
 from rag.answer.figures import figures, missing_figures
 from rag.answer.prompt import build_messages, neutralise, prompt_tokens, rewrite_messages
+from rag.answer.question import analyse
 from rag.answer.rewrite import is_follow_up, rewrite_offline, standalone_offline
-from rag.answer.support import best_span, content_terms, hit_sentences
+from rag.answer.support import Sentence, best_span, content_terms, hit_sentences
 from rag.embedding import HashEmbedder
 from rag.settings import AnswerSettings
 from rag.types import Hit, Passage
@@ -296,10 +297,6 @@ def test_verify_embeds_each_cited_passage_once():
 
 def test_a_second_opinion_comes_from_another_story_first() -> None:
     """The Golden Globes story's second winner is no check on its first; the Oscars story's is."""
-    from rag.answer.extractive import choose
-    from rag.answer.question import analyse
-    from rag.answer.support import Sentence
-    from rag.types import Passage
 
     def sentence(article: str, text: str) -> Sentence:
         passage = Passage(f"{article}:0", article, text, 0, len(text), article.title(), None, None, None, 20)

@@ -34,7 +34,7 @@ FEATURES = (
     "names_sentence", "names_passage", "names_title", "names_missing_article", "has_names",
     "has_year", "year_sentence", "year_article", "year_conflict", "year_conflict_later",
     "year_sentence_conflict",
-    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_head", "candidate_count",
+    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_kind", "candidate_count",
     "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
     "candidate_in_title", "speculative", "negative",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
@@ -156,9 +156,10 @@ def load_model(path: Path = MODEL_FILE) -> Model:
                  float(data["threshold"]))
 
 
-def embedding_text(sentence: Sentence) -> str:
+def headed_sentence(sentence: Sentence) -> str:
     """What a candidate sentence is embedded as: under its headline, which says what story (which
-    awards, whose plan) the sentence belongs to."""
+    awards, whose plan) the sentence belongs to. The sentence-level counterpart of
+    `rag.chunking.embedding_text` (a passage under its cut header); the fitted model expects this form."""
     title = sentence.passage.title
     return f"{title}: {sentence.text}" if title else sentence.text
 
@@ -243,7 +244,7 @@ def features(
     cos = np.clip(vectors @ qvec, 0.0, 1.0)
     lex = np.array([lexical_coverage(terms, s.text) for s in sentences], dtype=np.float32)
     fused = np.array([hits[s.hit_index].score for s in sentences], dtype=np.float32)
-    articles: dict[str, tuple[str, str]] = {}  # id -> (lower-cased text, years in text/title/date)
+    articles: dict[str, tuple[str, str, set[str]]] = {}  # id -> (text, lower-cased, years in text/title/date)
     typed = frame.expects in _TYPED
     # Redundancy: the right answer tends to recur across the retrieved passages and headlines.
     passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower()
@@ -252,11 +253,12 @@ def features(
         p = s.passage
         if p.article_id not in articles:
             body = corpus.article_text(p.article_id) or p.text
-            articles[p.article_id] = (f"{p.title}\n{body}", " ".join(
-                _years_in(body) | _years_in(p.title or "") | ({p.date[:4]} if p.date else set())))
-        art_text, art_years = articles[p.article_id]
-        art_lower, p_text = art_text.lower(), f"{p.title}\n{p.text}"
-        asked_year = any(y in art_years.split() for y in frame.years)
+            text = f"{p.title}\n{body}"
+            articles[p.article_id] = (text, text.lower(), _years_in(body) | _years_in(p.title or "")
+                                      | ({p.date[:4]} if p.date else set()))
+        art_text, art_lower, art_years = articles[p.article_id]
+        p_text = f"{p.title}\n{p.text}"
+        asked_year = any(y in art_years for y in frame.years)
         before = p.text[: s.start - p.start]
         previous = before.rstrip().rsplit("\n", 1)[-1][-300:]
         context = f"{p.title} {previous} {s.text}"
@@ -282,13 +284,13 @@ def features(
             "year_conflict": float(bool(frame.years) and bool(art_years) and not asked_year),
             # the article names a later year and not the asked one: written after, about another time
             "year_conflict_later": float(bool(frame.years) and not asked_year
-                                         and any(a > max(frame.years) for a in art_years.split())),
+                                         and any(a > max(frame.years) for a in art_years)),
             "year_sentence_conflict": float(bool(frame.years) and bool(s_years)
                                             and not any(y in s_years for y in frame.years)),
             "typed_candidate": float(typed and bool(spans)),
             "typed_no_candidate": float(typed and not spans),
             "candidate_near": _near(s.text, spans, terms),
-            "candidate_head": max((near_kind(s.text, span, frame.kind) for span in spans), default=0) / 2,
+            "candidate_kind": max((near_kind(s.text, span, frame.kind) for span in spans), default=0) / 2,
             "candidate_count": math.log1p(len(spans)),
             "person_full_name": float(frame.expects == "person" and any(
                 " " in s.text[a:b].strip() for a, b in spans)),

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, embedding_text, features, load_model
+from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, headed_sentence, load_model
 from rag.answer.citations import Draft, citation_at
 from rag.answer.question import YEAR, QuestionFrame, answer_span, candidates
 from rag.answer.support import Sentence, content_terms, hit_sentences
@@ -64,9 +64,10 @@ def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[
     words), or None when the question wants no short answer or the sentence holds no candidate."""
     if frame.shape != "factoid":
         return None
-    known = tuple(frame.names) + frame.years + tuple(content_terms(query)) + tuple(query.lower().split())
+    terms = content_terms(query)
+    known = tuple(frame.names) + frame.years + tuple(terms) + tuple(query.lower().split())
     spans = candidates(sentence.text, frame.expects, known, sentence.passage.text, frame.kind)
-    span = answer_span(sentence.text, spans, content_terms(query), frame.kind)
+    span = answer_span(sentence.text, spans, terms, frame.kind)
     if span is None:
         return None
     a, b = span
@@ -258,7 +259,7 @@ def extractive_answer(
         yield NO_HITS
         yield Draft(NO_HITS, [], grounded=False)
         return
-    vecs = np.asarray(embedder.embed([query, *map(embedding_text, sentences)]), dtype=np.float32)
+    vecs = np.asarray(embedder.embed([query, *map(headed_sentence, sentences)]), dtype=np.float32)
     qvec, vecs = vecs[0], vecs[1:]
     frame, rows = features(query, sentences, vecs, qvec, hits, corpus)
     model = load_model()

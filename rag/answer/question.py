@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.retrieval.bm25 import tokenize
@@ -249,8 +250,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         stems = [w for w in tokenize(text) if w not in _TITLES]
         if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue
-        if " " not in text and (_DEMONYM.match(sentence, a) or any(
-                k.startswith(text[:4]) and _DEMONYM_END.search(k) for k in known if len(text) >= 4)):
+        if " " not in text and (_DEMONYM.match(sentence, a) or (len(text) >= 4 and any(
+                k.startswith(text[:4]) and _DEMONYM_END.search(k) for k in known))):
             continue  # "Russian company"; "Sweden" when the question asks for a "Swedish town"
         if expects in ("person", "name") and stems[-1] in known_stems and stems[-1] not in kind_stems:
             continue  # "Sir Edward Heath" when the question names Heath: not a new name ("Three Gorges
@@ -263,7 +264,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     return out
 
 
-_NOT_HEADS = frozenset(str.split("""is was are were did does do has had will would can could should
+_NOT_KINDS = frozenset(str.split("""is was are were did does do has had will would can could should
     year years date day days month time kind type sort part percentage proportion share number"""))
 
 
@@ -287,7 +288,7 @@ def asked_kind(question: str) -> str | None:
         if not word or word[0].isupper() or "-" in word or word.lower() in _QUALIFIERS:
             continue
         word = word.lower()
-        return None if word in _NOT_HEADS or not word.isalpha() else word
+        return None if word in _NOT_KINDS or not word.isalpha() else word
     return None
 
 
@@ -305,8 +306,8 @@ def near_kind(sentence: str, span: tuple[int, int], kind: str | None) -> int:
     return int(named.search(f"{' '.join(left)} | {' '.join(right)}") is not None)
 
 
-def answer_span(sentence: str, spans: list[tuple[int, int]], terms: set[str] | list[str],
-              kind: str | None = None) -> tuple[int, int] | None:
+def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
+                kind: str | None = None) -> tuple[int, int] | None:
     """The candidate a reader would take as the sentence's answer: one of the asked kind first, then
     the one nearest the question's words ("beaten to the title by Owen": Owen, not Foxx)."""
     if not spans:
