@@ -55,23 +55,21 @@ RANK_L2 = float(os.environ.get("FIT_RANK_L2", 20.0))
 FOLDS = 5
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, weights: np.ndarray | None = None,
-                 iters: int = 50) -> tuple[np.ndarray, float]:
-    """Newton's method on the L2-penalised log loss (the intercept not penalised)."""
-    n, d = x.shape
-    xb = np.hstack([x, np.ones((n, 1))])
-    w = np.zeros(d + 1)
-    sw = np.ones(n) if weights is None else weights
-    penalty = np.full(d + 1, l2)
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2,
+                 bounds: list[tuple[float | None, float | None]] | None = None) -> tuple[np.ndarray, float]:
+    """L2-penalised log loss (the intercept not penalised), L-BFGS-B with optional sign bounds."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    penalty = np.full(xb.shape[1], l2)
     penalty[-1] = 0.0
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -30, 30)))
-        grad = xb.T @ (sw * (p - y)) + penalty * w
-        hess = (xb * (sw * p * (1 - p))[:, None]).T @ xb + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = np.clip(xb @ w, -30, 30)
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = np.sum(np.logaddexp(0.0, z) - y * z)
+        return nll + 0.5 * w @ (penalty * w), xb.T @ (p - y) + penalty * w
+
+    limits = [*(bounds or [(None, None)] * x.shape[1]), (None, None)]
+    w = minimize(loss, np.zeros(xb.shape[1]), jac=True, method="L-BFGS-B", bounds=limits).x
     return w[:-1], float(w[-1])
 
 
@@ -131,10 +129,21 @@ def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # correlated features take the wrong sign (a name in the headline counting against a sentence).
 SIGNS = {
     **dict.fromkeys(("names_sentence", "names_passage", "names_title", "year_sentence", "year_article",
-                     "typed_candidate", "candidate_kind", "relation", "candidate_x_names",
+                     "typed_candidate", "candidate_kind", "candidate_unit", "relation", "candidate_x_names",
                      "candidate_support", "candidate_in_title", "person_full_name"), (0.0, None)),
     **dict.fromkeys(("year_conflict", "year_conflict_later", "year_sentence_conflict", "typed_no_candidate",
-                     "names_missing_article", "speculative", "negative", "anaphoric"), (None, 0.0)),
+                     "names_missing_article", "speculative", "forecast", "negative", "anaphoric"),
+                    (None, 0.0)),
+}
+
+
+# The same for the answerability model's question features.
+QUESTION_SIGNS = {
+    **dict.fromkeys(("top_relation", "top_candidate_unit", "top_names_passage", "any_year_article"),
+                    (0.0, None)),
+    **dict.fromkeys(("top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict",
+                     "top_typed_no_candidate", "top_speculative", "top_forecast", "top_year_conflict_later",
+                     "min_names_missing_article", "top_year_missing"), (None, 0.0)),
 }
 
 
@@ -168,7 +177,8 @@ def fit_answerable(groups: list[dict], scores: list[np.ndarray]) -> Linear:
     x = np.vstack([question_features(g["x"], s) for g, s in zip(groups, scores, strict=True)]).astype(float)
     y = np.array([should_answer(g) for g in groups], dtype=float)
     mean, scale = standardise(x)
-    coef, bias = fit_logistic((x - mean) / scale, y)
+    coef, bias = fit_logistic((x - mean) / scale, y,
+                              bounds=[QUESTION_SIGNS.get(name, (None, None)) for name in QUESTION_FEATURES])
     return Linear(mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), bias)
 
 

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from rag.answer.answerhood import _forecast
+from rag.answer.kinds import counted_noun, unit_near
 from rag.answer.question import analyse, candidates
 
 
@@ -96,8 +98,45 @@ def test_the_expected_answer_type(question: str, expects: str) -> None:
     ("At which school did Jack McConnell speak?", "school"),
     ("Which little-known company won the auction?", "company"),
     ("Which former Scots Guardsman was chosen?", None),  # a name, not a kind
+    ("Which southern African cactus is Phytopharm developing?", "cactus"),  # the head, not an adjective
+    ("Which jazz flautist's composition Choir was sampled?", "flautist"),  # up to a possessive
+    ("Which Morpeth Harrier won the 4km race?", None),  # a name, then the verb: no kind
+    ("Which country won the 2001 Rugby World Cup Sevens?", "country"),
+    ("At which Atlanta college, his alma mater, did Spike Lee speak?", "college"),
+    ("What happened with Glazer's bid?", None),
     ("What is the name of the drug?", None),
     ("What year did it open?", None),
 ])
 def test_the_asked_kind(question: str, kind: str | None) -> None:
     assert analyse(question).kind == kind
+
+
+@pytest.mark.parametrize(("question", "sentence", "count", "score"), [
+    ("How many power cables did Microsoft offer to replace?",
+     "Microsoft has said it will replace more than 14 million power cables for its Xbox consoles.",
+     "14 million", 1.0),
+    ("How many civil servants were there in Britain?",
+     "The number of civil servants in Britain rose to more than 520,000 in April.", "520,000", 0.5),
+    ("How many votes did Robert Kilroy-Silk win in Erewash?",
+     "Labour's Elizabeth Blackman won the seat in 1997 and has a 6,932 majority.", "6,932", 0.0),
+])
+def test_a_count_of_the_asked_thing(question: str, sentence: str, count: str, score: float) -> None:
+    noun = counted_noun(question)
+    assert noun is not None
+    start = sentence.index(count)
+    assert unit_near(sentence, (start, start + len(count)), noun) == score
+
+
+@pytest.mark.parametrize(("sentence", "answer", "forecast"), [
+    ("A saxophone belonging to Charlie Parker is expected to fetch up to $1m (£535,000) at an auction.",
+     "£535,000", 1.0),
+    ("Reports have put the offer at 300p per share, which would value Manchester United at about £800m.",
+     "£800m", 1.0),
+    ("Dame Muriel Spark is among three British authors who have made the shortlist for the Booker Prize.",
+     "Dame Muriel Spark", 1.0),
+    ("Jamie Foxx picked up best actor for playing soul star Ray Charles in Ray.", "Jamie Foxx", 0.0),
+    ("In May 2005 the firm paid £10m for the brand.", "£10m", 0.0),  # the month is no "may"
+])
+def test_a_forecast_is_not_the_fact(sentence: str, answer: str, forecast: float) -> None:
+    start = sentence.index(answer)
+    assert _forecast(sentence, (start, start + len(answer)), []) == forecast

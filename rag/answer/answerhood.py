@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.question import YEAR, QuestionFrame, analyse, answer_span, candidates, near_kind
+from rag.answer.kinds import counted_noun, near_kind, unit_near
+from rag.answer.question import YEAR, QuestionFrame, analyse, answer_span, candidates
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
@@ -34,9 +35,10 @@ FEATURES = (
     "names_sentence", "names_passage", "names_title", "names_missing_article", "has_names",
     "has_year", "year_sentence", "year_article", "year_conflict", "year_conflict_later",
     "year_sentence_conflict",
-    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_kind", "candidate_count",
+    "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_kind", "candidate_unit",
+    "candidate_count",
     "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
-    "candidate_in_title", "speculative", "negative",
+    "candidate_in_title", "speculative", "forecast", "negative",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
 )
 _ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|their|the (?:firm|company|"
@@ -48,6 +50,16 @@ _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|st
 _SPECULATIVE = re.compile(r"\b(?:will|would|could|may|might|likely|expected|expects|predict\w*|tipped|"
                           r"favourite|"
                           r"hopes?|hoping|nominat\w*|set to|aims? to|plans? to|bid to|if)\b", re.I)
+# A forecast or a shortlist just before the answer, or before what the question says happened, is not
+# the fact itself: "is expected to fetch up to $1m", "will go on sale in Japan on 12 December", "are
+# to go on trial", "has made the shortlist". Not counted where the question itself asks about plans.
+_FORECAST = re.compile(r"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
+                       r"aim(?:s|ing)?|bid|bidding) to|nominat\w*|shortlist\w*|in the running)\b", re.I)
+_SHORTLIST = re.compile(r"\b(?:nominat\w*|shortlist\w*|in the running|among the favourites)\b", re.I)
+_FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
+                              r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"
+                              r"promised?|pledged?|propos\w*|nominat\w*|shortlist\w*|possible|potential|"
+                              r"(?:due|agreed?|offer(?:ed)?|scheduled|decided|vowed|threatened) to)\b", re.I)
 _NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|missed out|denied|rejected|"
                        r"refused)\b|n't\b", re.I)
 _TYPED = ("person", "date", "number", "money", "place", "name")
@@ -68,7 +80,8 @@ class Corpus:
 QUESTION_FEATURES = (
     "top_score", "margin", "top_share", "top_cos", "top_idf_context", "top_lex_context", "top_names_passage",
     "top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict", "top_typed_no_candidate",
-    "top_candidate_support", "top_speculative", "top_year_conflict_later", "top_relation",
+    "top_candidate_support", "top_speculative", "top_year_conflict_later", "top_relation", "top_forecast",
+    "top_candidate_unit", "top_year_missing",
     "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
     "has_names", "has_year", "typed",
 )
@@ -136,12 +149,14 @@ def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         **{f"top_{name}": float(col[name][top]) for name in (
             "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
             "year_sentence_conflict", "typed_no_candidate", "candidate_support", "speculative",
-            "year_conflict_later", "relation")},
+            "year_conflict_later", "relation", "forecast", "candidate_unit")},
         "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
         "any_year_article": float(col["year_article"].max()),
         "min_names_missing_article": float(col["names_missing_article"].min()),
         "has_names": float(col["has_names"][top]), "has_year": float(col["has_year"][top]),
         "typed": float(col["typed_candidate"][top] + col["typed_no_candidate"][top]),
+        # a year asked and not found in the best sentence's article (nor its date)
+        "top_year_missing": float(col["has_year"][top] * (1.0 - col["year_article"][top])),
     }
     return np.array([values[name] for name in QUESTION_FEATURES], dtype=np.float32)
 
@@ -189,7 +204,7 @@ def _name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
     for name in names:
         if _has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
             found += 1
-        elif " " in name and _has(text_lower, name.split()[-1]):
+        elif " " in name and name.split()[-1].isalpha() and _has(text_lower, name.split()[-1]):
             found += 0.75
     return found / len(names)
 
@@ -211,6 +226,23 @@ def _near(sentence: str, spans: Sequence[tuple[int, int]], terms: Sequence[str])
         idx = [i for i, (pos, _) in enumerate(words) if a <= pos < b] or [0]
         best = min(best, *(abs(i - j) for i in (idx[0], idx[-1]) for j in hits))
     return 1.0 / (1.0 + best)
+
+
+def _forecast(sentence: str, answer: tuple[int, int] | None, relation: Sequence[str]) -> float:
+    """1 when a forecast marker stands within six words before the answer span (or, with no answer
+    span, before a word of what the question says happened), or a shortlist within ten words after."""
+    if answer is not None:
+        ends = [answer[0]]
+    else:
+        ends = [m.start() for m in re.finditer(r"\w+", sentence)
+                if (t := tokenize(m.group(0))) and t[0] in relation]
+    for end in ends:
+        window = " ".join(re.findall(r"[\w'’]+", sentence[:end])[-7:])
+        if _FORECAST.search(window):
+            return 1.0
+    # a nominee is named before its shortlist: "Spark is among three authors who made the shortlist"
+    after = " ".join(re.findall(r"[\w'’]+", sentence[answer[1]:])[:10]) if answer else ""
+    return float(bool(_SHORTLIST.search(after)))
 
 
 def features(
@@ -237,6 +269,8 @@ def features(
     # same names that lacks it is about them, not about the asked fact
     named = set(tokenize(" ".join(frame.names))) | set(frame.years)
     relation = [t for t in terms if t not in named]
+    asks_future = bool(_FUTURE_QUESTION.search(query))
+    noun = counted_noun(query) if frame.expects == "number" else None
     n = len(sentences)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if n == 0:
@@ -291,6 +325,8 @@ def features(
             "typed_no_candidate": float(typed and not spans),
             "candidate_near": _near(s.text, spans, terms),
             "candidate_kind": max((near_kind(s.text, span, frame.kind) for span in spans), default=0) / 2,
+            # "how many jobs": the count stands before "jobs" (1 where the question counts nothing named)
+            "candidate_unit": (unit_near(s.text, best, noun) if best else 0.0) if noun else 1.0,
             "candidate_count": math.log1p(len(spans)),
             "person_full_name": float(frame.expects == "person" and any(
                 " " in s.text[a:b].strip() for a, b in spans)),
@@ -302,6 +338,7 @@ def features(
                                   / len(passages_lower)) if best else 0.0,
             # a date set in advance ("will deliver his Budget on 16 March") is still the date asked
             "speculative": float(frame.expects != "date" and bool(_SPECULATIVE.search(s.text))),
+            "forecast": 0.0 if asks_future else _forecast(s.text, best, relation),
             "negative": float(bool(_NEGATIVE.search(s.text))),
             "candidate_in_title": float(any(_has((p.title or "").lower(), s.text[a:b].lower())
                                             for a, b in spans)),

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answer.kinds import asked_kind, near_kind
 from rag.retrieval.bm25 import tokenize
 from rag.retrieval.timequery import _MONTH_RE
 
@@ -262,48 +263,6 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             continue
         out.append((a, b))
     return out
-
-
-_NOT_KINDS = frozenset(str.split("""is was are were did does do has had will would can could should
-    year years date day days month time kind type sort part percentage proportion share number"""))
-
-
-# words after "which" that qualify the kind rather than name it ("which former minister")
-_QUALIFIERS = frozenset(str.split("former new first last main top other same only little big small"))
-
-
-def asked_kind(question: str) -> str | None:
-    """The kind of thing a "which X" / "what X" question asks for, skipping names and qualifiers
-    before it; None for "what is", "what year" and the like.
-
-    >>> asked_kind("Which Nokia handset will passengers need?"), asked_kind("Which little-known company won?")
-    ('handset', 'company')
-    >>> asked_kind("What is the name of the drug?") is None
-    True
-    """
-    m = re.search(r"\b(?:[Ww]hich|[Ww]hat)\s+((?:[\w'’-]+[,;:?]?\s+){0,3})", question + " ")
-    if not m:
-        return None
-    for word in (w.strip(",.;:?!") for w in m.group(1).split()):
-        if not word or word[0].isupper() or "-" in word or word.lower() in _QUALIFIERS:
-            continue
-        word = word.lower()
-        return None if word in _NOT_KINDS or not word.isalpha() else word
-    return None
-
-
-def near_kind(sentence: str, span: tuple[int, int], kind: str | None) -> int:
-    """2 when the candidate at `span` holds the asked kind ("Three Gorges Dam"), 1 when it stands
-    within three words of it ("the radius, a large bone"), else 0."""
-    if not kind:
-        return 0
-    a, b = span
-    named = re.compile(rf"\b{re.escape(kind)}s?\b")
-    if named.search(sentence[a:b].lower()):
-        return 2
-    left = re.findall(r"[\w-]+", sentence[max(0, a - 40):a].lower())[-3:]
-    right = re.findall(r"[\w-]+", sentence[b:b + 40].lower())[:4]
-    return int(named.search(f"{' '.join(left)} | {' '.join(right)}") is not None)
 
 
 def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
