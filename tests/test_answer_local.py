@@ -269,12 +269,24 @@ def test_a_written_answer_that_does_not_hold_up_gives_way_to_the_quotes(retrieve
     check_answer(answer, retriever.store.article)
 
 
-def test_a_written_answer_that_misses_the_quoted_answer_is_followed_by_that_quote(
-        retriever: ListRetriever, scripted: Any) -> None:
-    """A sentence that holds up against its passage but answers something else: the reader sees
-    the disagreement, the quote naming the extractive answer's figure after the written answer."""
+def test_a_written_answer_that_names_no_figure_gives_way_to_the_quotes(retriever: ListRetriever,
+                                                                         scripted: Any) -> None:
+    """A sentence that holds up against its passage but names no figure does not answer "how many"."""
     n = passage_number(retriever, TARGET)
     scripted(f"The deployments are among the most provocative actions taken by the NATO high command [{n}].")
+    answer = answer_question(QUESTION, retriever, local_settings())
+    assert answer.grounded and answer.answerer == "extractive (local answer did not hold up)"
+    assert "1,000" in answer.text and "provocative" not in answer.text
+    assert "the local model's answer was set aside: the written answer names no figure" in answer.warnings
+    check_answer(answer, retriever.store.article)
+
+
+def test_a_written_answer_that_misses_the_quoted_answer_is_followed_by_that_quote(
+        retriever: ListRetriever, scripted: Any) -> None:
+    """A sentence that holds up against its passage but answers with another figure: the reader sees
+    the disagreement, the quote naming the extractive answer's figure after the written answer."""
+    n = passage_number(retriever, TARGET)
+    scripted(f"NATO is sending 4,000 additional troops to Eastern Europe [{n}].")
     answer = answer_question(QUESTION, retriever, local_settings())
     assert answer.answerer == "local" and answer.grounded, answer.text
     written, shown = answer.text.split("\n\n")

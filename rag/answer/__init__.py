@@ -16,7 +16,7 @@ from rag.answer.answerhood import Corpus
 from rag.answer.citations import Draft, answer_lines, verify
 from rag.answer.extractive import extractive_answer
 from rag.answer.llm import llm_configured, stream_chat
-from rag.answer.local import LocalResult, local_answer, local_unavailable, with_best_quote
+from rag.answer.local import LocalResult, local_answer, local_unavailable, unanswered, with_best_quote
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
@@ -109,12 +109,16 @@ def stream_answer(
                 for piece in local_answer(query, result.hits, embedder, settings.local, quoted.citations):
                     if isinstance(piece, LocalResult):
                         draft, context = piece.draft, piece.hits
-                        if not piece.dropped:
+                        written = draft.grounded and not piece.dropped
+                        missing = unanswered(query, draft.text) if written else None
+                        if not piece.dropped and missing is None:
                             draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
                         else:
-                            # not one written sentence held up against its passage, though the quotes
-                            # were judged to answer: show the quotes, and say why
-                            warnings.extend(piece.draft.warnings)
+                            # not one written sentence held up against its passage, or the written
+                            # answer to a factoid names no answer at all, though the quotes were
+                            # judged to answer: show the quotes, and say why
+                            warnings.extend(piece.draft.warnings if missing is None else
+                                            [f"the local model's answer was set aside: {missing}"])
                             draft = Draft(quoted.text, quoted.citations, True, quoted.warnings)
                             context, answerer = quoted.hits, "extractive (local answer did not hold up)"
                     else:

@@ -22,7 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.kinds import counted_noun, near_kind, unit_near
-from rag.answer.question import YEAR, QuestionFrame, analyse, answer_span, candidates
+from rag.answer.question import (
+    SHORT_TYPES,
+    YEAR,
+    QuestionFrame,
+    analyse,
+    answer_span,
+    candidates,
+    known_words,
+)
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
@@ -62,7 +70,6 @@ _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|
                               r"(?:due|agreed?|offer(?:ed)?|scheduled|decided|vowed|threatened) to)\b", re.I)
 _NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|missed out|denied|rejected|"
                        r"refused)\b|n't\b", re.I)
-_TYPED = ("person", "date", "number", "money", "place", "name")
 
 
 @dataclass(frozen=True)
@@ -263,8 +270,7 @@ def features(
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
 
-    words = tuple(w.lower() for w in re.findall(r"\w+", query))
-    known = tuple(frame.names) + frame.years + tuple(terms) + words
+    known = known_words(query, frame)
     # what the question says happened ("pay", "take over"), apart from whom and when: a sentence on the
     # same names that lacks it is about them, not about the asked fact
     named = set(tokenize(" ".join(frame.names))) | set(frame.years)
@@ -279,7 +285,7 @@ def features(
     lex = np.array([lexical_coverage(terms, s.text) for s in sentences], dtype=np.float32)
     fused = np.array([hits[s.hit_index].score for s in sentences], dtype=np.float32)
     articles: dict[str, tuple[str, str, set[str]]] = {}  # id -> (text, lower-cased, years in text/title/date)
-    typed = frame.expects in _TYPED
+    typed = frame.expects in SHORT_TYPES
     # Redundancy: the right answer tends to recur across the retrieved passages and headlines.
     passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower()
                            for s in sentences}.values())

@@ -23,7 +23,7 @@ import numpy as np
 
 from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, headed_sentence, load_model
 from rag.answer.citations import Draft, citation_at
-from rag.answer.question import YEAR, QuestionFrame, answer_span, candidates
+from rag.answer.question import YEAR, QuestionFrame, answer_span, candidates, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
@@ -65,8 +65,8 @@ def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[
     if frame.shape != "factoid":
         return None
     terms = content_terms(query)
-    known = tuple(frame.names) + frame.years + tuple(terms) + tuple(query.lower().split())
-    spans = candidates(sentence.text, frame.expects, known, sentence.passage.text, frame.kind)
+    spans = candidates(sentence.text, frame.expects, known_words(query, frame), sentence.passage.text,
+                       frame.kind)
     span = answer_span(sentence.text, spans, terms, frame.kind)
     if span is None:
         return None

@@ -27,6 +27,7 @@ import numpy as np
 from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
+from rag.answer.question import SHORT_TYPES, analyse, candidates, known_words
 from rag.answer.support import best_span
 from rag.embedding import Embedder
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
@@ -237,6 +238,29 @@ def short_answer_of(quoted: Draft) -> Citation | None:
     inside = (short.article_id == sentence.article_id and sentence.start <= short.start
               and short.end <= sentence.end)
     return short if inside and short.end - short.start < sentence.end - sentence.start else None
+
+
+_WHAT = {"person": "person", "date": "date", "number": "figure", "money": "sum", "place": "place",
+         "name": "name"}
+
+
+def unanswered(query: str, text: str) -> str | None:
+    """Why a written answer to a factoid does not answer it: it names nothing of the asked type that
+    the question does not already say ("Dortmund posted record losses [1]." for "How much did
+    Dortmund lose?"). None when it does, and for questions with no short answer.
+
+    >>> unanswered("How much money did Dortmund lose?", "Dortmund posted record losses [1].")
+    'the written answer names no sum'
+    >>> unanswered("How much money did Dortmund lose?", "Dortmund lost 68m euros [1].") is None
+    True
+    """
+    frame = analyse(query)
+    if frame.shape != "factoid" or frame.expects not in SHORT_TYPES:
+        return None
+    plain = strip_markers(text)
+    if candidates(plain, frame.expects, known_words(query, frame), plain, frame.kind):
+        return None
+    return f"the written answer names no {_WHAT[frame.expects]}"
 
 
 def with_best_quote(draft: Draft, quoted: Draft) -> Draft:

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer.kinds import asked_kind, near_kind
+from rag.answer.support import content_terms
 from rag.retrieval.bm25 import tokenize
 from rag.retrieval.timequery import _MONTH_RE
 
 # answer types; "open" is a why/how/what-did-X-say question with no single short answer
 TYPES = ("person", "date", "number", "money", "place", "name", "open")
+SHORT_TYPES = TYPES[:-1]  # the types whose answer is a short span: a name, figure, date or place
 
 _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|sell|sold|spend|spent|raise|raised|earn|"
                 r"earned|profit|profits|revenue|revenues|sales|deal|fee|fine|fined|bid|offer|value|valued|"
@@ -109,6 +111,12 @@ def analyse(question: str) -> QuestionFrame:
         shape = "factoid"
     years = tuple(dict.fromkeys(YEAR.findall(q)))
     return QuestionFrame(shape, expects, years, names_in(q), asked_kind(q))
+
+
+def known_words(question: str, frame: QuestionFrame) -> tuple[str, ...]:
+    """What the question already says (names, years, terms, words): no candidate answer repeats it."""
+    words = tuple(w.lower() for w in re.findall(r"\w+", question))
+    return tuple(frame.names) + frame.years + tuple(content_terms(question)) + words
 
 
 def names_in(text: str) -> tuple[str, ...]:
