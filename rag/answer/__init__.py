@@ -114,7 +114,7 @@ def stream_answer(
                         if not piece.dropped and missing is None:
                             draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
                         else:
-                            # not one written sentence held up against its passage, or the written
+                            # a written sentence did not hold up against its passage, or the written
                             # answer to a factoid names no answer at all, though the quotes were
                             # judged to answer: show the quotes, and say why
                             warnings.extend(piece.draft.warnings if missing is None else

@@ -58,12 +58,14 @@ _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|st
 _SPECULATIVE = re.compile(r"\b(?:will|would|could|may|might|likely|expected|expects|predict\w*|tipped|"
                           r"favourite|"
                           r"hopes?|hoping|nominat\w*|set to|aims? to|plans? to|bid to|if)\b", re.I)
-# A forecast or a shortlist just before the answer, or before what the question says happened, is not
-# the fact itself: "is expected to fetch up to $1m", "will go on sale in Japan on 12 December", "are
-# to go on trial", "has made the shortlist". Not counted where the question itself asks about plans.
-_FORECAST = re.compile(r"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
-                       r"aim(?:s|ing)?|bid|bidding) to|nominat\w*|shortlist\w*|in the running)\b", re.I)
-_SHORTLIST = re.compile(r"\b(?:nominat\w*|shortlist\w*|in the running|among the favourites)\b", re.I)
+# A forecast or a shortlist next to the answer, or before what the question says happened, is not the
+# fact itself: "is expected to fetch up to $1m", "which would value United at about £800m", "Spark has
+# made the shortlist". "Will" and "is to" are left out: an archive reports many facts as announced
+# ("Britain is to give a £4m grant"). Not counted where the question itself asks about plans.
+_SHORTLISTED = r"nominat\w*|shortlist\w*|in the running|among the favourites"
+_FORECAST = re.compile(rf"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
+                       rf"aim(?:s|ing)?|bid|bidding) to|{_SHORTLISTED})\b", re.I)
+_SHORTLIST = re.compile(rf"\b(?:{_SHORTLISTED})\b", re.I)
 _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"
                               r"promised?|pledged?|propos\w*|nominat\w*|shortlist\w*|possible|potential|"
@@ -236,7 +238,7 @@ def _near(sentence: str, spans: Sequence[tuple[int, int]], terms: Sequence[str])
 
 
 def _forecast(sentence: str, answer: tuple[int, int] | None, relation: Sequence[str]) -> float:
-    """1 when a forecast marker stands within six words before the answer span (or, with no answer
+    """1 when a forecast marker stands within seven words before the answer span (or, with no answer
     span, before a word of what the question says happened), or a shortlist within ten words after."""
     if answer is not None:
         ends = [answer[0]]

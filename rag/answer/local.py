@@ -302,7 +302,7 @@ def with_best_quote(draft: Draft, quoted: Draft) -> Draft:
 class LocalResult:
     draft: Draft
     hits: list[Hit]  # the passages the model was given
-    dropped: bool = False  # the model wrote an answer, but not one sentence held up (draft: a refusal)
+    dropped: bool = False  # the model wrote an answer, but a sentence did not hold up (draft: a refusal)
 
 
 def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: LocalSettings,
@@ -326,9 +326,10 @@ def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: 
     # an article on the 2005 one is how a near miss reads, and the figures check is what catches it.
     draft = verify(checked, prompt.hits, embedder)
     draft = replace(draft, warnings=unnamed + draft.warnings)
-    if not draft.citations:
-        # not one sentence held up against its passage (a small model guessing when the passages are
-        # near misses): that is a refusal, and the warnings say what was thrown away
+    if not draft.grounded:
+        # a sentence did not hold up against its passage (a small model guessing when the passages are
+        # near misses, or adding a claim of its own): the written answer is not shown as an answer,
+        # and the warnings say what was thrown away. The caller shows the extractive quotes instead.
         refusal = _refusal(query, prompt.hits, embedder)
         dropped = [f"the local model's answer was dropped: {w}" for w in draft.warnings]
         yield LocalResult(Draft(refusal.text, refusal.citations, False, dropped), prompt.hits, dropped=True)
