@@ -23,7 +23,7 @@ def cache_folder(cache_dir: str | Path, model_name: str, model_path: Path) -> Pa
     return Path(cache_dir) / f"{safe}-{weights_hash(model_path)}-x{EXPORT_VERSION}"
 
 
-def _atomic_target(final: Path) -> Path:
+def atomic_target(final: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=final.name + ".", suffix=".part", dir=final.parent)
     os.close(fd)
     return Path(tmp)
@@ -63,7 +63,7 @@ def export_fp32(model_path: Path, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.ones((2, 8), dtype=torch.long)
     axes = {0: "batch", 1: "seq"}
-    tmp = _atomic_target(out)
+    tmp = atomic_target(out)
     try:
         with torch.no_grad():
             torch.onnx.export(
@@ -93,7 +93,7 @@ def quantize_int8(fp32: Path, out: Path) -> Path:
         return out
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tmp = _atomic_target(out)
+    tmp = atomic_target(out)
     try:
         quantize_dynamic(
             str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
