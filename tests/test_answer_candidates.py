@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from rag.answer.answerhood import _forecast
+from rag.answer.answerhood import _forecast, _name_share
 from rag.answer.kinds import counted_noun, unit_near
 from rag.answer.question import analyse, candidates
 
@@ -140,3 +140,11 @@ def test_a_count_of_the_asked_thing(question: str, sentence: str, count: str, sc
 def test_a_forecast_is_not_the_fact(sentence: str, answer: str, forecast: float) -> None:
     start = sentence.index(answer)
     assert _forecast(sentence, (start, start + len(answer)), []) == forecast
+
+
+def test_a_number_ending_a_name_is_no_surname() -> None:
+    """A multi-word name counts, shortened, by its last word ("Manchester United" by "United"),
+    but not when that word is a number: "PlayStation 3" is not in a story that says "3 million"."""
+    text = "Sony's PSP will cost between £130 and £200, and 3 million have been sold."
+    assert _name_share(("playstation 3",), text.lower(), text) == 0.0
+    assert _name_share(("manchester united",), "united won 2-0", "United won 2-0") == 0.75
