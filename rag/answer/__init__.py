@@ -109,18 +109,18 @@ def stream_answer(
                 for piece in local_answer(query, result.hits, embedder, settings.local, quoted.citations):
                     if isinstance(piece, LocalResult):
                         draft, context = piece.draft, piece.hits
-                        written = draft.grounded and not piece.dropped
-                        missing = unanswered(query, draft.text) if written else None
-                        if not piece.dropped and missing is None:
-                            draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
-                        else:
+                        # (a dropped draft is never grounded; the model's own refusal is not either)
+                        missing = unanswered(query, draft.text) if draft.grounded else None
+                        if piece.dropped or missing:
                             # a written sentence did not hold up against its passage, or the written
                             # answer to a factoid names no answer at all, though the quotes were
                             # judged to answer: show the quotes, and say why
-                            warnings.extend(piece.draft.warnings if missing is None else
-                                            [f"the local model's answer was set aside: {missing}"])
+                            warnings.extend([f"the local model's answer was set aside: {missing}"] if missing
+                                            else piece.draft.warnings)
                             draft = Draft(quoted.text, quoted.citations, True, quoted.warnings)
                             context, answerer = quoted.hits, "extractive (local answer did not hold up)"
+                        else:
+                            draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
                     else:
                         yield piece
             except LocalModelUnavailable as exc:  # nothing was streamed: it fails while loading

@@ -23,7 +23,7 @@ _PHRASE_END = frozenset(str.split(
     whose which what where when why how it the a an his her its their this these those won beat made
     sold bought took gave left ran led met told paid hit lost held kept chose became came went saw knew
     began wrote got put quit grew rose fell drew shot struck spent sent built brought caught fought
-    thought stood said says"""))
+    thought stood said says since per"""))
 
 
 def asked_kind(question: str) -> str | None:
@@ -61,14 +61,10 @@ def asked_kind(question: str) -> str | None:
     return None if head is None or head in _NOT_KINDS else head
 
 
-_STOP_COUNT = frozenset(str.split(
-    """did does do had has have were was are is will would could can of in at on for by to from over
-    since during per a an the"""))
-
-
 def counted_noun(question: str) -> str | None:
-    """What a "how many X" question counts: the last word of X, lower-cased ("how many Xbox power cables
-    did..." -> "cables"); None where it counts nothing named ("how many of Britain's...").
+    """What a "how many X" question counts: the last word of X before the phrase ends, lower-cased ("how
+    many Xbox power cables did..." -> "cables"; "how many schools took part" -> "schools"); None where
+    it counts nothing named ("how many of Britain's...").
 
     >>> counted_noun("How many jobs did Novartis say it would cut?"), counted_noun("How many of them won?")
     ('jobs', None)
@@ -78,7 +74,7 @@ def counted_noun(question: str) -> str | None:
         return None
     head = None
     for word in m.group(1).split():
-        if word.lower() in _STOP_COUNT:
+        if word.lower() in _PHRASE_END:
             break
         head = word
     return head.lower() if head and head.isalpha() else None
