@@ -258,6 +258,9 @@ def test_the_model_is_not_asked_when_the_quotes_do_not_answer(retriever: ListRet
     # a sentence that holds up but names no figure does not answer "how many"
     ("The deployments are among the most provocative actions taken by the NATO high command [{n}].",
      "provocative", ["the local model's answer was set aside: the written answer names no figure"]),
+    # a sentence that holds up but only says again what the question says
+    ("The US, Germany and Britain will each contribute soldiers [{n}].", "contribute soldiers [",
+     ["the local model's answer was set aside: the written answer only restates the question"]),
 ])
 def test_a_written_answer_that_does_not_hold_up_gives_way_to_the_quotes(
         retriever: ListRetriever, scripted: Any, reply: str, left_out: str, warned: list[str]) -> None:

@@ -113,8 +113,8 @@ def stream_answer(
                         missing = unanswered(query, draft.text) if draft.grounded else None
                         if piece.dropped or missing:
                             # a written sentence did not hold up against its passage, or the written
-                            # answer to a factoid names no answer at all, though the quotes were
-                            # judged to answer: show the quotes, and say why
+                            # answer only restates the question or (a factoid) names no answer, though
+                            # the quotes were judged to answer: show the quotes, and say why
                             warnings.extend([f"the local model's answer was set aside: {missing}"] if missing
                                             else piece.draft.warnings)
                             draft = Draft(quoted.text, quoted.citations, True, quoted.warnings)

@@ -28,7 +28,7 @@ from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
 from rag.answer.question import SHORT_TYPES, analyse, candidates, known_words
-from rag.answer.support import best_span
+from rag.answer.support import best_span, content_terms
 from rag.embedding import Embedder
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
 from rag.settings import LocalSettings
@@ -245,19 +245,23 @@ _WHAT = {"person": "person", "date": "date", "number": "figure", "money": "sum",
 
 
 def unanswered(query: str, text: str) -> str | None:
-    """Why a written answer to a factoid does not answer it: it names nothing of the asked type that
-    the question does not already say ("Dortmund posted record losses [1]." for "How much did
-    Dortmund lose?"). None when it does, and for questions with no short answer.
+    """Why a written answer does not answer: it says nothing the question does not already say, or
+    (for a factoid) it names nothing of the asked type that the question does not ("Dortmund posted
+    record losses [1]." for "How much did Dortmund lose?"). None when it does.
 
     >>> unanswered("How much money did Dortmund lose?", "Dortmund posted record losses [1].")
     'the written answer names no sum'
     >>> unanswered("How much money did Dortmund lose?", "Dortmund lost 68m euros [1].") is None
     True
+    >>> unanswered("What record loss did Dortmund post?", "Dortmund posted record losses [1].")
+    'the written answer only restates the question'
     """
+    plain = strip_markers(text)
+    if not set(content_terms(plain)) - set(content_terms(query)):
+        return "the written answer only restates the question"
     frame = analyse(query)
     if frame.shape != "factoid" or frame.expects not in SHORT_TYPES:
         return None
-    plain = strip_markers(text)
     if candidates(plain, frame.expects, known_words(query, frame), plain, frame.kind):
         return None
     return f"the written answer names no {_WHAT[frame.expects]}"
