@@ -132,7 +132,7 @@ SIGNS = {
                      "typed_candidate", "candidate_kind", "candidate_unit", "relation", "candidate_x_names",
                      "candidate_support", "candidate_in_title", "person_full_name"), (0.0, None)),
     **dict.fromkeys(("year_conflict", "year_conflict_later", "year_sentence_conflict", "typed_no_candidate",
-                     "names_missing_article", "speculative", "forecast", "negative", "anaphoric"),
+                     "names_missing_article", "forecast", "negative", "anaphoric"),
                     (None, 0.0)),
 }
 
@@ -142,7 +142,7 @@ QUESTION_SIGNS = {
     **dict.fromkeys(("top_relation", "top_candidate_unit", "top_names_passage", "any_year_article"),
                     (0.0, None)),
     **dict.fromkeys(("top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict",
-                     "top_typed_no_candidate", "top_speculative", "top_forecast", "top_year_conflict_later",
+                     "top_typed_no_candidate", "top_forecast", "top_year_conflict_later",
                      "min_names_missing_article", "top_year_missing"), (None, 0.0)),
 }
 

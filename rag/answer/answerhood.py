@@ -46,7 +46,7 @@ FEATURES = (
     "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_kind", "candidate_unit",
     "candidate_count",
     "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
-    "candidate_in_title", "speculative", "forecast", "negative",
+    "candidate_in_title", "forecast", "negative",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
 )
 _ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|their|the (?:firm|company|"
@@ -54,10 +54,6 @@ _ANAPHORIC = re.compile(r"^(?:he|she|it|they|this|that|these|those|his|her|its|t
                         r"minister|government|party)|but|however|also|and|so|meanwhile)\b", re.I)
 _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|stated|announced|"
                    r"proposed|promised|pledged|called for|accused)\b|[\"“]", re.I)
-# A forecast or a loss is not the fact asked for: "Foxx will win", "Foxx was beaten to the title".
-_SPECULATIVE = re.compile(r"\b(?:will|would|could|may|might|likely|expected|expects|predict\w*|tipped|"
-                          r"favourite|"
-                          r"hopes?|hoping|nominat\w*|set to|aims? to|plans? to|bid to|if)\b", re.I)
 # A forecast or a shortlist next to the answer, or before what the question says happened, is not the
 # fact itself: "is expected to fetch up to $1m", "which would value United at about £800m", "Spark has
 # made the shortlist". "Will" and "is to" are left out: an archive reports many facts as announced
@@ -70,6 +66,7 @@ _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"
                               r"promised?|pledged?|propos\w*|nominat\w*|shortlist\w*|possible|potential|"
                               r"(?:due|agreed?|offer(?:ed)?|scheduled|decided|vowed|threatened) to)\b", re.I)
+# A loss or a denial is not the fact asked for: "Foxx was beaten to the title by Owen".
 _NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|missed out|denied|rejected|"
                        r"refused)\b|n't\b", re.I)
 
@@ -89,7 +86,7 @@ class Corpus:
 QUESTION_FEATURES = (
     "top_score", "margin", "top_share", "top_cos", "top_idf_context", "top_lex_context", "top_names_passage",
     "top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict", "top_typed_no_candidate",
-    "top_candidate_support", "top_speculative", "top_year_conflict_later", "top_relation", "top_forecast",
+    "top_candidate_support", "top_year_conflict_later", "top_relation", "top_forecast",
     "top_candidate_unit", "top_year_missing",
     "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
     "has_names", "has_year", "typed",
@@ -157,8 +154,7 @@ def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         "top_share": float(shifted[top] / shifted.sum()),
         **{f"top_{name}": float(col[name][top]) for name in (
             "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
-            "year_sentence_conflict", "typed_no_candidate", "candidate_support", "speculative",
-            "year_conflict_later", "relation", "forecast", "candidate_unit")},
+            "year_sentence_conflict", "typed_no_candidate", "candidate_support", "year_conflict_later", "relation", "forecast", "candidate_unit")},
         "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
         "any_year_article": float(col["year_article"].max()),
         "min_names_missing_article": float(col["names_missing_article"].min()),
@@ -344,8 +340,6 @@ def features(
             # how often the sentence's own answer recurs across the retrieved passages
             "candidate_support": (sum(_has(t, s.text[best[0]:best[1]].lower()) for t in passages_lower)
                                   / len(passages_lower)) if best else 0.0,
-            # a date set in advance ("will deliver his Budget on 16 March") is still the date asked
-            "speculative": float(frame.expects != "date" and bool(_SPECULATIVE.search(s.text))),
             "forecast": 0.0 if asks_future else _forecast(s.text, best, relation),
             "negative": float(bool(_NEGATIVE.search(s.text))),
             "candidate_in_title": float(any(_has((p.title or "").lower(), s.text[a:b].lower())
