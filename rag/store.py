@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -39,7 +40,10 @@ HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # built in rag/store
 # where a selective filter needs a wider beam (efSearch grows with 1/fraction, up to 4x).
 EXACT_SUBSET = 20_000
 
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _PASSAGE_COLS = "id, article_id, text, start, end, title, author, date, source, n_tokens"
+
+
 def vector_files(kind: str) -> tuple[str, str]:
     """The two vector files of an index kind: the FAISS index and the exact vectors."""
     return (VECTORS_FAISS, ivf.VECTORS_F16) if kind == "ivfpq" else (VECTORS_FAISS, VECTORS_NPY)
@@ -169,6 +173,7 @@ class Store:
         if self._ivf is not None and not {"nprobe", "rerank"} <= set(self._ivf):
             raise IndexMismatch(f"The manifest of {folder} lacks the IVF-PQ search parameters.", help=REBUILD)
         self._meta: RowMeta | None = None
+        self._years: dict[int, int] | None = None
 
     @classmethod
     def open(cls, index_dir: str | Path, settings: Settings | None = None) -> Store:
@@ -344,6 +349,23 @@ class Store:
             if self._meta is None:
                 self._meta = RowMeta.from_rows(self._db.execute(ROW_SQL))
             return self._meta
+
+    def undated_year_counts(self, sample: int = 50_000) -> dict[int, int]:
+        """How many undated passages name each year from 1950 to 2049 (every n-th passage past
+        `sample` of them), read once and kept: an undated archive's present is the latest year it
+        names often, and dated stories beside it (a 1987 wire archive) must not move it."""
+        with self._lock:
+            if self._years is None:
+                undated = "(date IS NULL OR date = '')"
+                n = self._db.execute(f"SELECT COUNT(*) FROM passages WHERE {undated}").fetchone()[0]
+                step = max(1, -(-n // sample))
+                counts: dict[int, int] = {}
+                for title, text in self._db.execute(
+                        f"SELECT title, text FROM passages WHERE {undated} AND row % ? = 0", (step,)):
+                    for year in {int(y) for y in _YEAR.findall(f"{title or ''} {text}")}:
+                        counts[year] = counts.get(year, 0) + 1
+                self._years = counts
+            return self._years
 
     def vectors(self, rows: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Stored vectors for `rows` (all when None), float32, in the given order."""

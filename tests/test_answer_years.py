@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from test_answer_helpers import passages_of
 
 from rag.answer.answerhood import Corpus
@@ -14,22 +12,17 @@ from rag.types import Article
 
 # passages naming each year in a 2004-05 archive (the BBC set's shape: 2010 only in forecasts)
 DF = {2001: 160, 2002: 141, 2003: 320, 2004: 390, 2005: 301, 2006: 105, 2010: 27}
-N = 7000
-
-
-def idf(terms):
-    return [math.log(1 + (N - DF.get(int(t), 0) + 0.5) / (DF.get(int(t), 0) + 0.5)) for t in terms]
 
 
 def sentence_of(text: str, date: str | None = None):
     article = Article(id="a", title="Barclays profits hit record level", text=text, date=date)
     passage = passages_of(article)[0]
-    return passage_sentences(passage)[0], Corpus(article_text=lambda _id: text, idf=idf)
+    return passage_sentences(passage)[0], Corpus(article_text=lambda _id: text)
 
 
 def test_the_archive_present_is_the_latest_often_named_year():
-    assert present_until(Corpus(idf=idf)) == 2005
-    assert present_until(Corpus()) is None  # no term statistics: no guess
+    assert present_until(Corpus(undated_years=lambda: DF)) == 2005
+    assert present_until(Corpus()) is None  # no undated passages: no guess
 
 
 def test_an_article_naming_later_years_but_not_the_asked_one_is_about_another_time():
@@ -53,3 +46,19 @@ def test_a_year_after_the_archive_present_is_never_answered_by_an_article_not_na
 def test_dated_articles_are_left_to_the_dated_rule():
     s, corpus = sentence_of("Profits rose 20% to £4.6bn in 2004.", date="2005-02-17")
     assert not undated_elsewhere(s, analyse("What were Barclays' profits for 2002?"), corpus, 2005)
+
+
+def test_dated_stories_beside_an_undated_archive_do_not_move_its_present(make_hash_index, hash_settings):
+    """A 1987 wire archive indexed beside undated 2004-05 stories: the undated stories' present stays
+    2005 (it was 1987 when every passage's years counted, and every 2005 question was refused)."""
+    from rag.answer import corpus_of
+    from rag.retrieval import Retriever
+
+    undated = [Article(id=f"bbc{i}", title="Rates", text=f"Rates rose in 2004 and {2004 + i % 2}.")
+               for i in range(4)] + [Article(id="bbc-forecast", title="Rates", text="Rates rise to 2010.")]
+    wire = [Article(id=f"reut{i}", title="Wheat", text="Wheat rose in 1987.", date="1987-03-20")
+            for i in range(12)]
+    retriever = Retriever.open(make_hash_index(undated + wire), hash_settings)
+    corpus = corpus_of(retriever)
+    assert corpus.undated_years() == {2004: 4, 2005: 2, 2010: 1}
+    assert present_until(corpus) == 2005

@@ -176,10 +176,12 @@ def corpus_of(retriever: RetrieverLike) -> Corpus:
     article = getattr(retriever.store, "article", None)
     passages = getattr(retriever.store, "article_passages", None)
     bm25 = getattr(retriever, "bm25", None)
+    years = getattr(retriever.store, "undated_year_counts", None)
     return Corpus(
         article_text=(lambda aid: getattr(article(aid), "text", None)) if article else (lambda _id: None),
         idf=bm25.idf if bm25 is not None and hasattr(bm25, "idf") else (lambda terms: [1.0] * len(terms)),
         passages=passages if passages is not None else (lambda _id: []),
+        undated_years=years if years is not None else dict,
     )
 
 

@@ -75,11 +75,12 @@ _NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|
 class Corpus:
     """What the answerer may look up beyond the retrieved passages: an article's whole text (to check a
     year or name) and passages (to read the top articles whole), and the inverse document frequency
-    of stemmed terms (rare words weigh more)."""
+    of stemmed terms (rare words weigh more), and how many undated passages name each year."""
 
     article_text: Callable[[str], str | None] = lambda _id: None
     idf: Callable[[Sequence[str]], list[float]] = lambda terms: [1.0] * len(terms)
     passages: Callable[[str], list[Passage]] = lambda _id: []  # an article's passages, in text order
+    undated_years: Callable[[], dict[int, int]] = dict
 
 
 # Question-level features for the answerability model: how the best sentence scored and what it lacks.
@@ -154,7 +155,8 @@ def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         "top_share": float(shifted[top] / shifted.sum()),
         **{f"top_{name}": float(col[name][top]) for name in (
             "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
-            "year_sentence_conflict", "typed_no_candidate", "candidate_support", "year_conflict_later", "relation", "forecast", "candidate_unit")},
+            "year_sentence_conflict", "typed_no_candidate", "candidate_support", "year_conflict_later",
+            "relation", "forecast", "candidate_unit")},
         "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
         "any_year_article": float(col["year_article"].max()),
         "min_names_missing_article": float(col["names_missing_article"].min()),
