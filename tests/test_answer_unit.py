@@ -262,6 +262,17 @@ def test_offline_rewrite_shapes():
     assert rewrite_offline("And in 2021?", "What did NATO do?").endswith("2021?")
 
 
+def test_a_person_follow_up_takes_the_name_a_written_answer_gives():
+    """A local or LLM answer is prose, not "Name [1]": its first new full name is who "he" is; a
+    refusal names nobody, so the question's topic is spelled out instead."""
+    first = "Who led the team that created the first Apple Macintosh computer?"
+    written = "The Macintosh team at Apple was led by Jef Raskin [1]."
+    assert rewrite_offline("In what year did he join Apple?", first, written) == \
+        "In what year did Jef Raskin join Apple?"
+    refused = "The corpus does not appear to cover this question; the closest passages are [1]."
+    assert "(led the team" in rewrite_offline("In what year did he join Apple?", first, refused)
+
+
 def test_offline_rewrite_follows_the_whole_history():
     history = [(PREV, "1,000 each [1]."), ("And Canada?", "...")]
     assert standalone_offline("And Poland?", history) == "How many soldiers will Poland each contribute?"

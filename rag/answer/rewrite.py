@@ -79,7 +79,7 @@ def rewrite_offline(question: str, previous: str, previous_answer: str = "") -> 
         # anything else ("And in 2021?") narrows the previous question
         return f"{previous.strip().rstrip('?.! ')} {fragment}?"
     person = _PERSON_PRONOUN.search(q)
-    name = short_answer_of(previous_answer)
+    name = short_answer_of(previous_answer) or _person_written(previous, previous_answer)
     if person and name:
         # "Which seat does he hold?" after "Which MP defected?" answered "Robert Jackson"
         said = f"{name}'s" if person.group(0).lower() in ("his", "her") and _possessive(q, person) else name
@@ -102,6 +102,32 @@ def short_answer_of(answer: str) -> str:
     """The short answer an extractive answer opens with ("Robert Jackson [1]"), or ''."""
     m = _SHORT_ANSWER.match(answer.strip())
     return m.group(1).strip() if m and len(m.group(1).split()) <= 6 else ""
+
+
+def _person_written(previous: str, answer: str) -> str:
+    """The first name in a written answer to a "who" question that the question did not already say:
+    "Jef Raskin led the team [1]." -> "Jef Raskin" (a written answer opens with no bare short answer).
+
+    >>> _person_written("Who led the Mac team?", "The team at Apple was led by Jef Raskin [1].")
+    'Jef Raskin'
+    >>> _person_written("Who led the Mac team?", "Jef Raskin led the team [1].")
+    'Jef Raskin'
+    >>> _person_written("What did Apple make?", "Jef Raskin led the team [1].")
+    ''
+    """
+    if not re.match(r"\s*(?:who|whom)\b", previous, re.IGNORECASE):
+        return ""
+    first = re.split(r"(?<=[.!?])\s|\n", answer.strip(), maxsplit=1)[0]
+    asked = set(re.findall(r"\w+", previous.lower()))
+    runs = [m.group(0).split() for m in _NAME.finditer(first)]
+    runs = [run[1:] if run[0] in _OPENERS else run for run in runs]
+    names = [" ".join(run) for run in runs if run and not {w.lower() for w in run} <= asked]
+    # a person is usually named in full on first mention ("Jef Raskin"), a firm or place in one word
+    return next((n for n in names if " " in n), names[0] if names else "")
+
+
+_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
+_OPENERS = {"The", "A", "An", "It", "He", "She", "They", "This", "That", "In", "On", "At", "But", "And"}
 
 
 def _possessive(question: str, match: re.Match[str]) -> bool:
