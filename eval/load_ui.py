@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.evaluation.harness import machine_stamp, write_results  # noqa: E402
+from rag.evaluation.harness import cpu_line, machine_stamp, write_results  # noqa: E402
 from rag.settings import DEFAULT_INDEX, PROJECT_ROOT, SAMPLE_CORPUS, Settings  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "eval" / "results"
@@ -238,14 +238,16 @@ def markdown(r: dict[str, Any]) -> str:
     return (
         f"# UI load test: {r['sessions']} simultaneous chat sessions\n\n"
         f"`.venv/bin/python eval/load_ui.py --sessions {r['sessions']}` on {r['when']}; "
-        f"{r['machine']['cpus']} CPUs, offline extractive answerer, index `{r['index']}`, "
+        f"CPU: {cpu_line(r['machine']['cpu'])}, load average {r['machine']['load_avg'][0]} at the end; "
+        f"offline extractive answerer, index `{r['index']}`, "
         f"{r['concurrency_limit']} answers computed at a time (the rest wait in Gradio's queue).\n\n"
         f"Each session asks its own question, then a follow-up: {r['answers']} answers in "
         f"{r['wall_s']:.1f} s. Every answer is compared with the one the same conversation got alone, "
         "before the load.\n\n"
         f"| latency (s) | p50 | p95 | max |\n|---|---|---|---|\n{rows}\n\n"
         f"For comparison, one session alone: finished answer p50 {r['alone_total_s']['p50']:.2f} s, "
-        f"max {r['alone_total_s']['max']:.2f} s.\n\n"
+        f"max {r['alone_total_s']['max']:.2f} s; under load the p50 is "
+        f"{lat['total_s']['p50'] / max(r['alone_total_s']['p50'], 1e-9):.1f}x that.\n\n"
         f"Errors: **{r['errors']}**. Crossed answers (another session's question in the chat or "
         f"sources panel): **{r['crossed']}**.\n\nProblems:\n{notes}\n"
     )
