@@ -193,24 +193,26 @@ def with_articles(hits: Sequence[Hit], corpus: Corpus, n: int = WHOLE_ARTICLES) 
                          for a in top for p in corpus.passages(a) if p.id not in have]
 
 
-def present_until(corpus: Corpus) -> int | None:
-    """The newest year an undated archive writes about as its present: the latest year named in at
-    least half as many of its undated passages as the most named year (a 2004-05 archive names 2003,
-    2004 and 2005 often, 2010 only in forecasts). Dated stories in the same index do not count: a
-    1987 wire archive beside it would move the present back 18 years. None without undated passages."""
+def present_years(corpus: Corpus) -> tuple[int, int] | None:
+    """The years an undated archive writes about as its present: from the earliest to the latest year
+    named in at least half as many of its undated passages as the most named year (a 2004-05 archive
+    names 2003, 2004 and 2005 often, 2001 and 2010 less). Dated stories in the same index do not count:
+    a 1987 wire archive beside it would move the present back 18 years. None without undated passages."""
     counts = corpus.undated_years()
     if not counts:
         return None
     peak = max(counts.values())
-    return max(y for y, n in counts.items() if 2 * n >= peak)
+    often = [y for y, n in counts.items() if 2 * n >= peak]
+    return min(often), max(often)
 
 
-def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus, present: int | None) -> bool:
-    """For an undated article that never names the asked year: whether it is about another time. It
-    is when the asked year lies after the archive's present (a question about 2007 over a 2004-05
-    archive), or before a year the article names that is not in the future (a story naming 2003 and
-    2004 but never 2002 does not give 2002's figures). An article naming no later year is taken to be
-    about the present, which news stories rarely name."""
+def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus,
+                      present: tuple[int, int] | None) -> bool:
+    """For an undated article that never names the asked year: whether it is about another time. An
+    article is taken to be about the archive's present, which news stories rarely name, so it is
+    when the asked year lies outside the present (a question about 2007, or 2002, over a 2004-05
+    archive), or before a year the article names that is not in the future (a story naming 2004 but
+    never 2003 does not give 2003's figures)."""
     if not frame.years or sentence.passage.date:
         return False
     text = corpus.article_text(sentence.passage.article_id)
@@ -220,9 +222,9 @@ def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus, 
         return False
     named = {int(y) for y in YEAR.findall(text)}
     for y in map(int, frame.years):
-        if present is not None and y > present:
+        if present is not None and not present[0] <= y <= present[1]:
             return True
-        if any(y < z <= (present if present is not None else z) for z in named):
+        if any(y < z <= (present[1] if present is not None else z) for z in named):
             return True
     return False
 
@@ -262,7 +264,7 @@ def extractive_answer(
     frame, rows = features(query, sentences, vecs, qvec, hits, corpus)
     model = load_model()
     scores = model.rank(rows)
-    present = present_until(corpus) if frame.years else None
+    present = present_years(corpus) if frame.years else None
     allowed = np.array([not (dated_elsewhere(s, frame, corpus)
                              or undated_elsewhere(s, frame, corpus, present)) for s in sentences])
     p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
