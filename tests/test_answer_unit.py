@@ -269,6 +269,10 @@ def test_a_person_follow_up_takes_the_name_a_written_answer_gives():
     written = "The Macintosh team at Apple was led by Jef Raskin [1]."
     assert rewrite_offline("In what year did he join Apple?", first, written) == \
         "In what year did Jef Raskin join Apple?"
+    disagreeing = ("Xerox PARC developed the GUI [1].\n\nThe best-matching quote names Mr Raskin: "
+                   '"Although Mr Raskin drove the team that created the Macintosh he left." [2]')
+    assert rewrite_offline("In what year did he join Apple?", first, disagreeing) == \
+        "In what year did Mr Raskin join Apple?"
     refused = "The corpus does not appear to cover this question; the closest passages are [1]."
     assert "(led the team" in rewrite_offline("In what year did he join Apple?", first, refused)
 

@@ -28,6 +28,7 @@ from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
 from rag.answer.question import SHORT_TYPES, analyse, candidates, known_words
+from rag.answer.rewrite import BEST_QUOTE_NAMES
 from rag.answer.support import best_span, content_terms
 from rag.embedding import Embedder
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
@@ -295,7 +296,7 @@ def with_best_quote(draft: Draft, quoted: Draft) -> Draft:
         return draft
     sentence = replace(quoted.citations[1], number=len(draft.citations) + 1)
     name = " ".join(short.quote.split())
-    text = f'{draft.text}\n\nThe best-matching quote names {name}: "{" ".join(sentence.quote.split())}" ' \
+    text = f'{draft.text}\n\n{BEST_QUOTE_NAMES} {name}: "{" ".join(sentence.quote.split())}" ' \
         f"[{sentence.number}]"
     warning = f"the written answer does not name {name}, which the best-matching quote gives"
     return replace(draft, text=text, citations=[*draft.citations, sentence],

@@ -79,7 +79,8 @@ def rewrite_offline(question: str, previous: str, previous_answer: str = "") -> 
         # anything else ("And in 2021?") narrows the previous question
         return f"{previous.strip().rstrip('?.! ')} {fragment}?"
     person = _PERSON_PRONOUN.search(q)
-    name = short_answer_of(previous_answer) or _person_written(previous, previous_answer)
+    name = (short_answer_of(previous_answer) or _quoted_name(previous_answer)
+            or _person_written(previous, previous_answer))
     if person and name:
         # "Which seat does he hold?" after "Which MP defected?" answered "Robert Jackson"
         said = f"{name}'s" if person.group(0).lower() in ("his", "her") and _possessive(q, person) else name
@@ -102,6 +103,18 @@ def short_answer_of(answer: str) -> str:
     """The short answer an extractive answer opens with ("Robert Jackson [1]"), or ''."""
     m = _SHORT_ANSWER.match(answer.strip())
     return m.group(1).strip() if m and len(m.group(1).split()) <= 6 else ""
+
+
+# How the local answerer shows the extractive short answer that a written answer did not name: the
+# written answer and the quote disagree, and a follow-up's "he" takes the quoted name, which the
+# reader can check against its sentence (the written name may be a firm: "Xerox PARC developed ...").
+BEST_QUOTE_NAMES = "The best-matching quote names"
+_QUOTED_NAME = re.compile(rf"^{BEST_QUOTE_NAMES} ([^:\n]{{2,60}}): ", re.MULTILINE)
+
+
+def _quoted_name(answer: str) -> str:
+    m = _QUOTED_NAME.search(answer)
+    return m.group(1).strip() if m else ""
 
 
 def _person_written(previous: str, answer: str) -> str:
