@@ -8,6 +8,8 @@ import re
 from datetime import date
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# A year a news text names, 1950-2049; not a price ("£2004"), a decimal or part of a longer number.
+YEAR = re.compile(r"(?<![\d.,£$€])\b(19[5-9]\d|20[0-4]\d)\b(?![\d.,]\d)")
 
 
 def parse_date(value: str | None, name: str) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +21,7 @@ import faiss
 import numpy as np
 
 from rag import ivf
+from rag.dates import YEAR
 from rag.embedding import Embedder, export_recipe, load_embedder
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.manifest import REBUILD, UNRECORDED_RECIPE, Manifest, real_index_path, recover, stale_reason
@@ -40,7 +40,6 @@ HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # built in rag/store
 # where a selective filter needs a wider beam (efSearch grows with 1/fraction, up to 4x).
 EXACT_SUBSET = 20_000
 
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _PASSAGE_COLS = "id, article_id, text, start, end, title, author, date, source, n_tokens"
 
 
@@ -352,8 +351,8 @@ class Store:
 
     def undated_year_counts(self, sample: int = 50_000) -> dict[int, int]:
         """How many undated passages name each year from 1950 to 2049 (every n-th passage past
-        `sample` of them), read once and kept: an undated archive's present is the latest year it
-        names often, and dated stories beside it (a 1987 wire archive) must not move it."""
+        `sample` of them), read once and kept: an undated archive's present is the years it names
+        most often, and dated stories beside it (a 1987 wire archive) must not move it."""
         with self._lock:
             if self._years is None:
                 undated = "(date IS NULL OR date = '')"
@@ -362,7 +361,7 @@ class Store:
                 counts: dict[int, int] = {}
                 for title, text in self._db.execute(
                         f"SELECT title, text FROM passages WHERE {undated} AND row % ? = 0", (step,)):
-                    for year in {int(y) for y in _YEAR.findall(f"{title or ''} {text}")}:
+                    for year in {int(y) for y in YEAR.findall(f"{title or ''} {text}")}:
                         counts[year] = counts.get(year, 0) + 1
                 self._years = counts
             return self._years

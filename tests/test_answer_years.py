@@ -10,7 +10,7 @@ from rag.answer.question import analyse
 from rag.answer.support import passage_sentences
 from rag.types import Article
 
-# passages naming each year in a 2004-05 archive (the BBC set's shape: 2010 only in forecasts)
+# undated passages naming each year in a 2004-05 archive (the BBC set's shape: 2010 only in forecasts)
 DF = {2001: 160, 2002: 141, 2003: 320, 2004: 390, 2005: 301, 2006: 105, 2010: 27}
 PRESENT = (2003, 2005)  # the years named at least half as often as the most named
 
@@ -21,7 +21,7 @@ def sentence_of(text: str, date: str | None = None):
     return passage_sentences(passage)[0], Corpus(article_text=lambda _id: text)
 
 
-def test_the_archive_present_is_the_latest_often_named_year():
+def test_the_archive_present_is_the_years_named_most_often():
     assert present_years(Corpus(undated_years=lambda: DF)) == PRESENT
     assert present_years(Corpus()) is None  # no undated passages: no guess
 

@@ -24,7 +24,6 @@ import numpy as np
 from rag.answer.kinds import counted_noun, near_kind, unit_near
 from rag.answer.question import (
     SHORT_TYPES,
-    YEAR,
     QuestionFrame,
     analyse,
     answer_span,
@@ -32,6 +31,7 @@ from rag.answer.question import (
     known_words,
 )
 from rag.answer.support import Sentence, content_terms, lexical_coverage
+from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
 

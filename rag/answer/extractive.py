@@ -22,9 +22,10 @@ import numpy as np
 
 from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, headed_sentence, load_model
 from rag.answer.citations import Draft, citation_at
-from rag.answer.question import YEAR, QuestionFrame, answer_span, candidates, known_words
+from rag.answer.question import QuestionFrame, answer_span, candidates, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
+from rag.dates import YEAR
 from rag.embedding import Embedder
 from rag.retrieval.dedupe import mmr
 from rag.settings import AnswerSettings

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rag.answer.kinds import asked_kind, near_kind
 from rag.answer.support import content_terms
+from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
 from rag.retrieval.timequery import _MONTH_RE
 
@@ -60,7 +61,6 @@ _COMPARE = re.compile(r"\bcompare[sd]?\b|\bcomparison\b|\bvs\.?\b|\bversus\b|\ba
 _OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (?:develop|unfold|evolve|"
                         r"progress|change)|\bwhat happened (?:with|to|in)\b|\bhistory of\b|\bsaga\b|"
                         r"\bstep by step\b|\bsequence of events\b", re.I)
-YEAR = re.compile(r"(?<![\d.,£$€])\b(19[5-9]\d|20[0-4]\d)\b(?![\d.,]\d)")
 # a quoted phrase; an apostrophe inside a word ("I'm", "country's") neither opens nor closes one
 _QUOTED = re.compile(r"(?<!\w)[\"“‘']((?:[^\"“”‘’']|(?<=\w)['’](?=\w)){3,60})[\"”’'](?!\w)")
 # capitalised runs; the first word of the question is skipped unless it is clearly a name

@@ -13,7 +13,9 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.llm import complete, llm_configured
+from rag.answer.markers import strip_markers
 from rag.answer.prompt import rewrite_messages
+from rag.answer.question import analyse, candidates, known_words
 from rag.errors import LLMUnavailable
 from rag.settings import LLMSettings
 
@@ -128,19 +130,13 @@ def _person_written(previous: str, answer: str) -> str:
     >>> _person_written("What did Apple make?", "Jef Raskin led the team [1].")
     ''
     """
-    if not re.match(r"\s*(?:who|whom)\b", previous, re.IGNORECASE):
+    frame = analyse(previous)
+    if frame.expects != "person":
         return ""
-    first = re.split(r"(?<=[.!?])\s|\n", answer.strip(), maxsplit=1)[0]
-    asked = set(re.findall(r"\w+", previous.lower()))
-    runs = [m.group(0).split() for m in _NAME.finditer(first)]
-    runs = [run[1:] if run[0] in _OPENERS else run for run in runs]
-    names = [" ".join(run) for run in runs if run and not {w.lower() for w in run} <= asked]
+    first = re.split(r"(?<=[.!?])\s|\n", strip_markers(answer).strip(), maxsplit=1)[0]
+    names = [first[a:b] for a, b in candidates(first, "person", known_words(previous, frame), first)]
     # a person is usually named in full on first mention ("Jef Raskin"), a firm or place in one word
     return next((n for n in names if " " in n), names[0] if names else "")
-
-
-_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
-_OPENERS = {"The", "A", "An", "It", "He", "She", "They", "This", "That", "In", "On", "At", "But", "And"}
 
 
 def _possessive(question: str, match: re.Match[str]) -> bool:
