@@ -129,3 +129,34 @@ def test_yuganskneftegaz_price_without_padding(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "How much did Yuganskneftegaz sell for at the auction?")
     assert answer.grounded and answer.text.startswith("$9.4bn [1]")
     assert len(answer.citations) == 2  # the figure and the sentence that states it, nothing else
+
+
+
+
+@pytest.mark.parametrize(("question", "gold_paths", "answer"), [
+    ("Who did Ana Ivanovic beat in the Canberra Classic final to win her first WTA title?",
+     ("sport/501.txt",), "Melinda Czink"),
+    ("How much did Australian building products group James Hardie agree to pay to victims of "
+     "asbestos-related diseases?", ("business/337.txt",), "$1.1bn"),
+    ("Which song was named the best British song of the past 25 years at the 2005 Brit Awards?",
+     ("entertainment/253.txt",), "Angels"),
+    ("In which city is the tower whose lifts were declared the fastest on Earth by the Guinness Book of "
+     "Records?", ("tech/253.txt",), "Taipei"),
+])
+def test_same_topic_stories_answer_with_the_gold_story_and_refuse_without_it(
+        bbc, sample_settings, question, gold_paths, answer):
+    """eval/distractor_check.py's setting, the held-out check's: a small archive of the gold stories and
+    the eight stories retrieval ranks next for the question answers; the eight alone refuse."""
+    import sys
+    sys.path.insert(0, str(ROOT / "eval"))
+    from distractor_check import ask_small, distractors
+
+    from rag.loaders.base import article_id
+
+    gold = [a for a in (bbc.store.article(article_id(p)) for p in gold_paths) if a is not None]
+    assert gold
+    others = [bbc.store.article(i) for i in distractors(bbc, question, {a.id for a in gold}, 8)]
+    text, refused, _ = ask_small([*gold, *others], question, sample_settings, bbc.store.embedder)
+    assert not refused and answer in text, text
+    text, refused, _ = ask_small(others, question, sample_settings, bbc.store.embedder)
+    assert refused, text

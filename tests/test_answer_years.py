@@ -5,7 +5,7 @@ from __future__ import annotations
 from test_answer_helpers import passages_of
 
 from rag.answer.answerhood import Corpus
-from rag.answer.extractive import present_years, undated_elsewhere
+from rag.answer.extractive import PRESENT_EVIDENCE, present_years, undated_elsewhere
 from rag.answer.question import analyse
 from rag.answer.support import passage_sentences
 from rag.types import Article
@@ -69,10 +69,21 @@ def test_dated_stories_beside_an_undated_archive_do_not_move_its_present(make_ha
     from rag.retrieval import Retriever
 
     undated = [Article(id=f"bbc{i}", title="Rates", text=f"Rates rose in 2004 and {2004 + i % 2}.")
-               for i in range(4)] + [Article(id="bbc-forecast", title="Rates", text="Rates rise to 2010.")]
+               for i in range(PRESENT_EVIDENCE * 2)] + [
+        Article(id="bbc-forecast", title="Rates", text="Rates rise to 2010.")]
     wire = [Article(id=f"reut{i}", title="Wheat", text="Wheat rose in 1987.", date="1987-03-20")
-            for i in range(12)]
+            for i in range(PRESENT_EVIDENCE * 4)]
     retriever = Retriever.open(make_hash_index(undated + wire), hash_settings)
     corpus = corpus_of(retriever)
-    assert corpus.undated_years() == {2004: 4, 2005: 2, 2010: 1}
+    assert corpus.undated_years() == {2004: PRESENT_EVIDENCE * 2, 2005: PRESENT_EVIDENCE, 2010: 1}
     assert present_years(corpus) == (2004, 2005)
+
+
+def test_a_small_archive_has_no_present():
+    """A dozen same-topic stories name each year a few times: too few to say which years they are
+    about, so no question is refused for its year alone (a distractor set naming 1999 twice made every
+    2005 question about "another time")."""
+    counts = {1999: 2, 1993: 1}
+    assert present_years(Corpus(undated_years=lambda: counts)) is None
+    many = {2004: PRESENT_EVIDENCE * 2, 2005: PRESENT_EVIDENCE, 2001: 3}
+    assert present_years(Corpus(undated_years=lambda: many)) == (2004, 2005)

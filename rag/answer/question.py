@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer.kinds import asked_kind, near_kind
+from rag.answer.kinds import asked_kind, near_kind, person_evidence
 from rag.answer.support import content_terms
 from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
@@ -63,9 +63,11 @@ _OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (
                         r"\bstep by step\b|\bsequence of events\b", re.I)
 # a quoted phrase; an apostrophe inside a word ("I'm", "country's") neither opens nor closes one
 _QUOTED = re.compile(r"(?<!\w)[\"“‘']((?:[^\"“”‘’']|(?<=\w)['’](?=\w)){3,60})[\"”’'](?!\w)")
-# capitalised runs; the first word of the question is skipped unless it is clearly a name
+# capitalised runs, with a model number after them ("PlayStation 3", "Halo 2"; not a score, "Aberdeen 4-1");
+# the first word of the question is skipped unless it is clearly a name
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
-                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
+                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*"
+                      r"(?:\s+\d{1,3}\b(?![-–.,:/%]?\d|%| per))?")
 _NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
@@ -136,7 +138,7 @@ def names_in(text: str) -> tuple[str, ...]:
         if not words or (len(words) == 1 and (YEAR.fullmatch(words[0]) or words[0][0].isdigit())):
             continue
         name = " ".join(words).strip(".,'").lower()
-        name = re.sub(r"'s$", "", name)
+        name = re.sub(r"'s(?: \d+)?$", "", name)  # "Britain's 659 MPs": a count, not a model
         if len(name) > 1:
             out.append(name)
     return tuple(dict.fromkeys(out))
@@ -220,20 +222,13 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             first = sentence[a:b].split(" ", 1)
             if len(first) == 2 and not sentence[:a].strip() and first[0] in _OPENERS:
                 a += len(first[0]) + 1  # "Although Mr Raskin ...": the sentence's opening word is no name
-            text = sentence[a:b]
-            if text.endswith(("'s", "’s")):
+            # a possessive inside the run ends one name and starts the next: "Cameroon's Cotonsport
+            # Garoua", "November's New York City marathon"
+            if sentence[a:b].endswith(("'s", "’s")):
                 b -= 2
-                text = sentence[a:b]
-            if not sentence[:a].strip() and " " not in text and not re.search(
-                    rf"[^.!?\s]\s+{re.escape(text)}\b", context):
-                continue  # a capitalised first word that its passage never capitalises mid-sentence
-            if expects == "person" and text.split()[0] in ("The", "A", "An"):
-                continue
-            if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
-                continue
-            if re.search(r"-[a-z]", text) and " " not in text:
-                continue  # "Oscar-nominated", "London-based": a compound adjective, not a name
-            found.append((a, b))
+            cuts = [(a + x.start(), a + x.end()) for x in re.finditer(r"['’]s\s+", sentence[a:b])]
+            parts = zip([a] + [end for _, end in cuts], [start for start, _ in cuts] + [b], strict=True)
+            found += [(x, y) for x, y in parts if _name_part(sentence, x, y, expects, context)]
         if expects == "name":  # titles of shows, songs, books: often in quotes, not always capitalised
             found += [m.span(1) for m in _QUOTED.finditer(sentence)]
         if kind and expects != "person":
@@ -273,12 +268,33 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     return out
 
 
+def _name_part(sentence: str, a: int, b: int, expects: str, context: str) -> bool:
+    """Whether sentence[a:b], a capitalised run (or a part of one), can be a name answer."""
+    text = sentence[a:b]
+    if not text.strip():
+        return False
+    if not sentence[:a].strip() and text.split()[0] in _OPENERS:
+        return False  # "While saying he admired...": the sentence's opening word is no name
+    if not sentence[:a].strip() and " " not in text and not re.search(
+            rf"[^.!?\s]\s+{re.escape(text)}\b", context):
+        return False  # a capitalised first word that its passage never capitalises mid-sentence
+    if expects == "person" and text.split()[0] in ("The", "A", "An"):
+        return False
+    if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
+        return False
+    # "Oscar-nominated", "London-based": a compound adjective, not a name
+    return not (re.search(r"-[a-z]", text) and " " not in text)
+
+
 def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
-                kind: str | None = None) -> tuple[int, int] | None:
-    """The candidate a reader would take as the sentence's answer: one of the asked kind first, then
-    the one nearest the question's words ("beaten to the title by Owen": Owen, not Foxx)."""
+                kind: str | None = None, expects: str = "", context: str = "") -> tuple[int, int] | None:
+    """The candidate a reader would take as the sentence's answer: one of the asked kind first, for a
+    who-question the one its passage (`context`) treats most as a person, then the one nearest the
+    question's words ("beaten to the title by Owen": Owen, not Foxx)."""
     if not spans:
         return None
+    person = {span: person_evidence(sentence[span[0]:span[1]], context or sentence) if expects == "person"
+              else 0.0 for span in spans}
     words = sentence.lower()
     positions = [i for t in terms for i in (words.find(t),) if i >= 0]
 
@@ -286,7 +302,7 @@ def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str
         a, b = span
         return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
 
-    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), distance(span)))
+    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), -person[span], distance(span)))
 
 
 def _asks(known: tuple[str, ...], phrase: str) -> bool:
