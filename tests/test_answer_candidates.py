@@ -186,3 +186,14 @@ def test_a_who_question_prefers_the_person() -> None:
     assert person_evidence("Roche", passage) == 1.0
     assert person_evidence("WTA Tour", passage) == person_evidence("Gunners", passage) == 0.0
     assert person_evidence("Sydney", "Hewitt won in Sydney.") == 0.25
+
+
+def test_a_score_question_wants_a_score() -> None:
+    """"By what score" wants "18-12" (single digits too, and a tennis match's sets), not one number of it."""
+    sentence = "Ireland won 18-12, led 8-3 at half-time, and Henman won 6-3 6-4."
+    assert spans(sentence, "By what score did Ireland beat South Africa?") == ["18-12", "8-3", "6-3 6-4"]
+
+
+def test_a_month_is_no_part_of_a_name() -> None:
+    sentence = "The sale went ahead in December and Yugansk was sold to Baikal Finance Group."
+    assert spans(sentence, "Which company bought the unit?") == ["Yugansk", "Baikal Finance Group"]

@@ -60,7 +60,8 @@ _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|st
 # ("Britain is to give a £4m grant"). Not counted where the question itself asks about plans.
 _SHORTLISTED = r"nominat\w*|shortlist\w*|in the running|among the favourites"
 _FORECAST = re.compile(rf"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
-                       rf"aim(?:s|ing)?|bid|bidding) to|{_SHORTLISTED})\b", re.I)
+                       rf"aim(?:s|ing)?|bid|bidding|favourites?) to|predict(?:s|ed|ing)?|forecasts?|"
+                       rf"{_SHORTLISTED})\b", re.I)
 _SHORTLIST = re.compile(rf"\b(?:{_SHORTLISTED})\b", re.I)
 _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"

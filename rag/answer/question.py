@@ -187,6 +187,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         if not found:  # "25.4bn" without its currency; a bare number is rarely a price
             found = [m.span() for m in NUMBER.finditer(sentence)
                      if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
+    elif expects == "number" and _asks(known, r"(?:what|which|by what|final) score"):
+        # a match score is two numbers: "Ireland 17-12 South Africa", "won 6-3 6-4"
+        found = [m.span() for m in _SCORE.finditer(sentence)]
     elif expects == "number":
         # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
         duration = _asks(known, r"how long")
@@ -226,6 +229,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             # Garoua", "November's New York City marathon"
             if sentence[a:b].endswith(("'s", "’s")):
                 b -= 2
+            month = re.match(r"(\w+)\s+(?:and|&)\s+", sentence[a:b])
+            if month and month.group(1).lower() in _CALENDAR:
+                a += month.end()  # "in December and Yugansk was sold": a month is no part of a name
             cuts = [(a + x.start(), a + x.end()) for x in re.finditer(r"['’]s\s+", sentence[a:b])]
             parts = zip([a] + [end for _, end in cuts], [start for start, _ in cuts] + [b], strict=True)
             found += [(x, y) for x, y in parts if _name_part(sentence, x, y, expects, context)]
@@ -251,7 +257,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         while b > a and sentence[b - 1] in " ,.;:":
             b -= 1
         text = sentence[a:b].lower()
-        stems = [w for w in tokenize(text) if w not in _TITLES]
+        stems = [w for w in tokenize(text) if w not in _TITLES] or _SCORE.findall(text)  # "8-3" has no stem
         if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue
         if " " not in text and (_DEMONYM.match(sentence, a) or (len(text) >= 4 and any(
@@ -310,6 +316,7 @@ def _asks(known: tuple[str, ...], phrase: str) -> bool:
     return re.search(rf"\b{phrase}\b", " ".join(known)) is not None
 
 
+_SCORE = re.compile(r"(?<![\w.-])\d{1,3}-\d{1,3}(?:\s+\d{1,2}-\d{1,2})*(?![\w-]|\.\d)")
 _TIME_UNIT = re.compile(r"[\s-]*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
                         r"decades?|centuries|century)\b", re.I)
 
