@@ -197,3 +197,15 @@ def test_a_score_question_wants_a_score() -> None:
 def test_a_month_is_no_part_of_a_name() -> None:
     sentence = "The sale went ahead in December and Yugansk was sold to Baikal Finance Group."
     assert spans(sentence, "Which company bought the unit?") == ["Yugansk", "Baikal Finance Group"]
+
+
+def test_between_two_people_the_nearer_answers() -> None:
+    """Person evidence sets apart what is no person ("Best Actress", a prize); between two people the
+    one nearer the question's words answers, however the passage names the other ("singer Ray Charles")."""
+    passage = "Most experts predict Jamie Foxx will win best actor for his portrayal of singer Ray Charles."
+    question = "Who won the best actor Oscar?"
+    frame = analyse(question)
+    found = candidates(passage, frame.expects, tuple(frame.names), passage, frame.kind)
+    a, b = answer_span(passage, found, ["win", "best", "actor"], frame.kind, frame.expects, passage)  # type: ignore[misc]
+    assert passage[a:b] == "Jamie Foxx"
+    assert person_evidence("Best Actress", "Swank won Best Actress.") == 0.0

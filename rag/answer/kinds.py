@@ -115,6 +115,8 @@ _THING_HEADS = frozenset(str.split(
     journal magazine radio tv channel theatre museum gallery hall house palace centre center street
     road avenue boulevard square park stadium arena airport station bridge city town county state
     republic kingdom island islands valley river lake sea ocean coast bay mountains hills province"""))
+# the first word of a prize's name: "Best Actress", "Outstanding Contribution"
+_PRIZE_OPENERS = frozenset(["Best", "Outstanding", "Most", "Lifetime", "Top"])
 _PERSON_TITLE = (r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady|Prof|Professor|Judge|President|Chancellor|"
                  r"Prince|Princess|Senator|Governor|Rev|Captain|General|coach|manager|boss|striker|"
                  r"midfielder|defender|goalkeeper|actor|actress|singer|director|star|chairman|minister)")
@@ -125,10 +127,10 @@ _SPEECH = (r"(?:said|says|told|added|admitted|insisted|argued|claimed|explained|
 def person_evidence(name: str, text: str) -> float:
     """How `text` treats a capitalised name: 1 when as a person (a title or role before its last word,
     "Mr Blair", "striker Owen"; its last word speaking, "Hewitt said"; an age after it, "Smith, 34,"),
-    0 when the name has the form of something else (an acronym, a plural, a last word such as Tour,
-    Group, City, Festival), 0.25 when it follows "in", "at", "from" or "near" (a place), else 0.5.
-    Who-questions in news want people, and a capitalised run next to the asked words ("Wimbledon",
-    "WTA Tour", "Gunners") often is not one.
+    0 when the name has the form of something else (an acronym, a plural, a prize, "Best Actress", a
+    last word such as Tour, Group, City, Festival), 0.25 when it follows "in", "at", "from" or "near"
+    (a place), else 0.5. Who-questions in news want people, and a capitalised run next to the asked
+    words ("Wimbledon", "WTA Tour", "Gunners") often is not one.
 
     >>> person_evidence("Lleyton Hewitt", "Lleyton Hewitt beat Safin. Hewitt said he was tired.")
     1.0
@@ -139,7 +141,7 @@ def person_evidence(name: str, text: str) -> float:
     if not words:
         return 0.0
     last = re.sub(r"['’]s?$", "", words[-1])
-    if (last.lower() in _THING_HEADS or (len(last) > 1 and last.isupper())
+    if (last.lower() in _THING_HEADS or (len(last) > 1 and last.isupper()) or words[0] in _PRIZE_OPENERS
             or (len(words) == 1 and last.endswith("s") and not last.endswith("ss"))):
         return 0.0
     w = re.escape(last)

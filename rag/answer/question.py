@@ -299,8 +299,10 @@ def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str
     question's words ("beaten to the title by Owen": Owen, not Foxx)."""
     if not spans:
         return None
-    person = {span: person_evidence(sentence[span[0]:span[1]], context or sentence) if expects == "person"
-              else 0.0 for span in spans}
+    # evidence only sets apart what is not a person: between two people ("Jamie Foxx", "singer Ray
+    # Charles") the nearer to the question's words is the answer
+    person = {span: min(person_evidence(sentence[span[0]:span[1]], context or sentence), 0.5)
+              if expects == "person" else 0.0 for span in spans}
     words = sentence.lower()
     positions = [i for t in terms for i in (words.find(t),) if i >= 0]
 
