@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.kinds import counted_noun, near_kind, person_evidence, unit_near
+from rag.answer.kinds import counted_noun, near_kind, unit_near
 from rag.answer.question import (
     SHORT_TYPES,
     QuestionFrame,
@@ -44,7 +44,7 @@ FEATURES = (
     "has_year", "year_sentence", "year_article", "year_conflict", "year_conflict_later",
     "year_sentence_conflict",
     "typed_candidate", "typed_no_candidate", "candidate_near", "candidate_kind", "candidate_unit",
-    "candidate_count", "candidate_person",
+    "candidate_count",
     "person_full_name", "novelty", "candidate_x_lex", "candidate_x_names", "candidate_support",
     "candidate_in_title", "forecast", "negative",
     "open_said", "lead", "first_in_passage", "rank_recip", "fused_gap", "log_len", "anaphoric",
@@ -60,8 +60,7 @@ _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|st
 # ("Britain is to give a £4m grant"). Not counted where the question itself asks about plans.
 _SHORTLISTED = r"nominat\w*|shortlist\w*|in the running|among the favourites"
 _FORECAST = re.compile(rf"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
-                       rf"aim(?:s|ing)?|bid|bidding|favourites?) to|predict(?:s|ed|ing)?|forecasts?|"
-                       rf"{_SHORTLISTED})\b", re.I)
+                       rf"aim(?:s|ing)?|bid|bidding) to|{_SHORTLISTED})\b", re.I)
 _SHORTLIST = re.compile(rf"\b(?:{_SHORTLISTED})\b", re.I)
 _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"
@@ -89,7 +88,7 @@ QUESTION_FEATURES = (
     "top_score", "margin", "top_share", "top_cos", "top_idf_context", "top_lex_context", "top_names_passage",
     "top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict", "top_typed_no_candidate",
     "top_candidate_support", "top_year_conflict_later", "top_relation", "top_forecast",
-    "top_candidate_unit", "top_candidate_person", "top_year_missing",
+    "top_candidate_unit", "top_year_missing",
     "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
     "has_names", "has_year", "typed",
 )
@@ -157,7 +156,7 @@ def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         **{f"top_{name}": float(col[name][top]) for name in (
             "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
             "year_sentence_conflict", "typed_no_candidate", "candidate_support", "year_conflict_later",
-            "relation", "forecast", "candidate_unit", "candidate_person")},
+            "relation", "forecast", "candidate_unit")},
         "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
         "any_year_article": float(col["year_article"].max()),
         "min_names_missing_article": float(col["names_missing_article"].min()),
@@ -212,29 +211,9 @@ def _name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
     for name in names:
         if _has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
             found += 1
-        elif " " in name and name.split()[-1].isalpha() and _shortened(name, text_lower, text):
+        elif " " in name and name.split()[-1].isalpha() and _has(text_lower, name.split()[-1]):
             found += 0.75
     return found / len(names)
-
-
-# capitalised words that may stand before a shortened name without making it another one
-_BEFORE_SHORT = frozenset(str.split(
-    """Mr Mrs Ms Miss Dr Sir Dame Lord Lady Prof President Chancellor Prince Princess The A An This That
-    In At On By For From With And But As When After Before If While Its His Her Their"""))
-
-
-def _shortened(name: str, text_lower: str, text: str) -> bool:
-    """Whether the text names `name` by its last word ("United", "Mr Blair") and not as part of another
-    name: "French Open" is no mention of the Australian Open, nor "Newcastle United" of Manchester
-    United. Without the original text (`text`), any mention of the last word counts."""
-    last = name.split()[-1]
-    if not text:
-        return _has(text_lower, last)
-    for m in re.finditer(rf"(?<!\w){re.escape(last)}(?:'s|’s|s)?(?!\w|-[a-z])", text_lower):
-        before = re.search(r"([\w'’.&-]+)\s+$", text[max(0, m.start() - 40):m.start()])
-        if before is None or not before.group(1)[0].isupper() or before.group(1) in _BEFORE_SHORT:
-            return True
-    return False
 
 
 def _years_in(text: str) -> set[str]:
@@ -325,7 +304,7 @@ def features(
         context = f"{p.title} {previous} {s.text}"
         s_lower, p_lower = s.text.lower(), f"{p.title}\n{p.text}".lower()
         spans = candidates(s.text, frame.expects, known, p.text, frame.kind) if typed else []
-        best = answer_span(s.text, spans, terms, frame.kind, frame.expects, p_text)
+        best = answer_span(s.text, spans, terms, frame.kind)
         stems = set(tokenize(s.text))
         s_years = _years_in(s.text)
         row = {
@@ -355,9 +334,6 @@ def features(
             # "how many jobs": the count stands before "jobs" (1 where the question counts nothing named)
             "candidate_unit": (unit_near(s.text, best, noun) if best else 0.0) if noun else 1.0,
             "candidate_count": math.log1p(len(spans)),
-            # a who-question's answer is a person: "Hewitt said", not "Wimbledon" (1 for other questions)
-            "candidate_person": (person_evidence(s.text[best[0]:best[1]], p_text) if best else 0.0)
-            if frame.expects == "person" else 1.0,
             "person_full_name": float(frame.expects == "person" and any(
                 " " in s.text[a:b].strip() for a, b in spans)),
             "novelty": len(stems - set(terms)) / max(len(stems), 1),

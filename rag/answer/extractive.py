@@ -67,8 +67,7 @@ def short_answer(sentence: Sentence, frame: QuestionFrame, query: str) -> tuple[
     terms = content_terms(query)
     spans = candidates(sentence.text, frame.expects, known_words(query, frame), sentence.passage.text,
                        frame.kind)
-    p = sentence.passage
-    span = answer_span(sentence.text, spans, terms, frame.kind, frame.expects, f"{p.title}\n{p.text}")
+    span = answer_span(sentence.text, spans, terms, frame.kind)
     if span is None:
         return None
     a, b = span

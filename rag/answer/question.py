@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer.kinds import asked_kind, near_kind, person_evidence
+from rag.answer.kinds import asked_kind, near_kind
 from rag.answer.support import content_terms
 from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
@@ -61,13 +61,14 @@ _COMPARE = re.compile(r"\bcompare[sd]?\b|\bcomparison\b|\bvs\.?\b|\bversus\b|\ba
 _OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (?:develop|unfold|evolve|"
                         r"progress|change)|\bwhat happened (?:with|to|in)\b|\bhistory of\b|\bsaga\b|"
                         r"\bstep by step\b|\bsequence of events\b", re.I)
-# a quoted phrase; an apostrophe inside a word ("I'm", "country's") neither opens nor closes one
-_QUOTED = re.compile(r"(?<!\w)[\"“‘']((?:[^\"“”‘’']|(?<=\w)['’](?=\w)){3,60})[\"”’'](?!\w)")
-# capitalised runs, with a model number after them ("PlayStation 3", "Halo 2"; not a score, "Aberdeen 4-1");
-# the first word of the question is skipped unless it is clearly a name
+# a quoted phrase; an apostrophe inside a word ("I'm", "country's") neither opens nor closes one, a quote
+# closes with its own kind of mark, and a mark after a comma or full stop closes an earlier quote:
+# in 'stolen," Mr Yushchenko told an investors' conference' nothing is quoted
+_QUOTED = re.compile(r"(?<![\w,.;:!?])(?:[\"“]([^\"“”]{3,60})[\"”]"
+                     r"|['‘]((?:[^\"“”‘’']|(?<=\w)['’](?=\w)){3,60})['’])(?!\w)")
+# capitalised runs; the first word of the question is skipped unless it is clearly a name
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
-                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*"
-                      r"(?:\s+\d{1,3}\b(?![-–.,:/%]?\d|%| per))?")
+                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
 _NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
@@ -121,13 +122,18 @@ def known_words(question: str, frame: QuestionFrame) -> tuple[str, ...]:
     return tuple(frame.names) + frame.years + tuple(content_terms(question)) + words
 
 
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the phrases quoted in `text` (inside the marks)."""
+    return [m.span(1) if m.group(1) is not None else m.span(2) for m in _QUOTED.finditer(text)]
+
+
 def names_in(text: str) -> tuple[str, ...]:
     """Capitalised names and quoted phrases of a text, lower-cased, without leading question words.
 
     >>> names_in("How much did Malcolm Glazer bid for Man Utd in 2005?")
     ('malcolm glazer', 'man utd')
     """
-    out: list[str] = [m.group(1).lower() for m in _QUOTED.finditer(text)]
+    out: list[str] = [text[a:b].lower() for a, b in quoted_spans(text)]
     for m in _CAP_RUN.finditer(text):
         words = m.group(0).split()
         while words and (words[0] in _NOT_NAMES or words[0].lower() in ("of", "the", "and", "&")
@@ -138,7 +144,7 @@ def names_in(text: str) -> tuple[str, ...]:
         if not words or (len(words) == 1 and (YEAR.fullmatch(words[0]) or words[0][0].isdigit())):
             continue
         name = " ".join(words).strip(".,'").lower()
-        name = re.sub(r"'s(?: \d+)?$", "", name)  # "Britain's 659 MPs": a count, not a model
+        name = re.sub(r"'s$", "", name)
         if len(name) > 1:
             out.append(name)
     return tuple(dict.fromkeys(out))
@@ -187,9 +193,6 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         if not found:  # "25.4bn" without its currency; a bare number is rarely a price
             found = [m.span() for m in NUMBER.finditer(sentence)
                      if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
-    elif expects == "number" and _asks(known, r"(?:what|which|by what|final) score"):
-        # a match score is two numbers: "Ireland 17-12 South Africa", "won 6-3 6-4"
-        found = [m.span() for m in _SCORE.finditer(sentence)]
     elif expects == "number":
         # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
         duration = _asks(known, r"how long")
@@ -225,18 +228,28 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             first = sentence[a:b].split(" ", 1)
             if len(first) == 2 and not sentence[:a].strip() and first[0] in _OPENERS:
                 a += len(first[0]) + 1  # "Although Mr Raskin ...": the sentence's opening word is no name
-            # a possessive inside the run ends one name and starts the next: "Cameroon's Cotonsport
-            # Garoua", "November's New York City marathon"
-            if sentence[a:b].endswith(("'s", "’s")):
-                b -= 2
             month = re.match(r"(\w+)\s+(?:and|&)\s+", sentence[a:b])
             if month and month.group(1).lower() in _CALENDAR:
                 a += month.end()  # "in December and Yugansk was sold": a month is no part of a name
-            cuts = [(a + x.start(), a + x.end()) for x in re.finditer(r"['’]s\s+", sentence[a:b])]
-            parts = zip([a] + [end for _, end in cuts], [start for start, _ in cuts] + [b], strict=True)
-            found += [(x, y) for x, y in parts if _name_part(sentence, x, y, expects, context)]
+            text = sentence[a:b]
+            if text.endswith(("'s", "’s")):
+                b -= 2
+                text = sentence[a:b]
+            if not sentence[:a].strip() and text.split()[0] in _OPENERS:
+                continue  # "While saying he admired...": the sentence's opening word is no name
+            if not sentence[:a].strip() and " " not in text and not re.search(
+                    rf"[^.!?\s]\s+{re.escape(text)}\b", context):
+                continue  # a capitalised first word that its passage never capitalises mid-sentence
+            if expects == "person" and text.split()[0] in ("The", "A", "An"):
+                continue
+            if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
+                continue
+            core = re.sub(r"^(?:The|A|An)\s+", "", text)
+            if re.search(r"-[a-z]", core) and " " not in core:
+                continue  # "Oscar-nominated", "The Newport-based": a compound adjective, not a name
+            found.append((a, b))
         if expects == "name":  # titles of shows, songs, books: often in quotes, not always capitalised
-            found += [m.span(1) for m in _QUOTED.finditer(sentence)]
+            found += quoted_spans(sentence)
         if kind and expects != "person":
             # an apposition names the asked kind in lower case: "its main drug, desmoteplase, ...",
             # "the radius, a large bone"
@@ -257,7 +270,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         while b > a and sentence[b - 1] in " ,.;:":
             b -= 1
         text = sentence[a:b].lower()
-        stems = [w for w in tokenize(text) if w not in _TITLES] or _SCORE.findall(text)  # "8-3" has no stem
+        stems = [w for w in tokenize(text) if w not in _TITLES]
         if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue
         if " " not in text and (_DEMONYM.match(sentence, a) or (len(text) >= 4 and any(
@@ -274,35 +287,12 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     return out
 
 
-def _name_part(sentence: str, a: int, b: int, expects: str, context: str) -> bool:
-    """Whether sentence[a:b], a capitalised run (or a part of one), can be a name answer."""
-    text = sentence[a:b]
-    if not text.strip():
-        return False
-    if not sentence[:a].strip() and text.split()[0] in _OPENERS:
-        return False  # "While saying he admired...": the sentence's opening word is no name
-    if not sentence[:a].strip() and " " not in text and not re.search(
-            rf"[^.!?\s]\s+{re.escape(text)}\b", context):
-        return False  # a capitalised first word that its passage never capitalises mid-sentence
-    if expects == "person" and text.split()[0] in ("The", "A", "An"):
-        return False
-    if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
-        return False
-    # "Oscar-nominated", "London-based": a compound adjective, not a name
-    return not (re.search(r"-[a-z]", text) and " " not in text)
-
-
 def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
-                kind: str | None = None, expects: str = "", context: str = "") -> tuple[int, int] | None:
-    """The candidate a reader would take as the sentence's answer: one of the asked kind first, for a
-    who-question the one its passage (`context`) treats most as a person, then the one nearest the
-    question's words ("beaten to the title by Owen": Owen, not Foxx)."""
+                kind: str | None = None) -> tuple[int, int] | None:
+    """The candidate a reader would take as the sentence's answer: one of the asked kind first, then
+    the one nearest the question's words ("beaten to the title by Owen": Owen, not Foxx)."""
     if not spans:
         return None
-    # evidence only sets apart what is not a person: between two people ("Jamie Foxx", "singer Ray
-    # Charles") the nearer to the question's words is the answer
-    person = {span: min(person_evidence(sentence[span[0]:span[1]], context or sentence), 0.5)
-              if expects == "person" else 0.0 for span in spans}
     words = sentence.lower()
     positions = [i for t in terms for i in (words.find(t),) if i >= 0]
 
@@ -310,7 +300,7 @@ def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str
         a, b = span
         return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
 
-    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), -person[span], distance(span)))
+    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), distance(span)))
 
 
 def _asks(known: tuple[str, ...], phrase: str) -> bool:
@@ -318,7 +308,6 @@ def _asks(known: tuple[str, ...], phrase: str) -> bool:
     return re.search(rf"\b{phrase}\b", " ".join(known)) is not None
 
 
-_SCORE = re.compile(r"(?<![\w.-])\d{1,3}-\d{1,3}(?:\s+\d{1,2}-\d{1,2})*(?![\w-]|\.\d)")
 _TIME_UNIT = re.compile(r"[\s-]*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
                         r"decades?|centuries|century)\b", re.I)
 
