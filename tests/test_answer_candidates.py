@@ -84,7 +84,8 @@ def spans(sentence: str, question: str) -> list[str]:
     ("Which company bought the unit?",
      "The sale went ahead in December and Yugansk was sold to Baikal Finance Group.",
      ["Yugansk", "Baikal Finance Group"]),
-    ("Who won an OBE?", "The Newport-based athlete and team-mate Jason Gardener won OBEs.", ["Jason Gardener"]),
+    ("Who won an OBE?", "The Newport-based athlete and team-mate Jason Gardener won OBEs.",
+     ["Jason Gardener"]),
     # a quote closes with its own kind of mark; one after a comma closes an earlier quote
     ("In which area did a court rule on the sale?",
      'It was stolen, and we will return it to the state," Mr Yushchenko told an investors\' conference.',
