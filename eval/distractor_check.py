@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -77,7 +78,7 @@ def main() -> int:
              and it.kind == "factoid" and not it.follows and it.gold_article_ids]
     if args.limit:
         items = items[:args.limit]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, item in enumerate(items, start=1):
         gold_ids = list(item.gold_article_ids)
         others = distractors(big, item.question, set(gold_ids), args.distractors)
@@ -96,7 +97,7 @@ def main() -> int:
         print(f"{n}/{len(items)} {item.id}: correct={rows[-1]['correct']} refused without gold={refused0}",
               file=sys.stderr)
     count = len(rows)
-    summary = {
+    summary: dict[str, Any] = {
         "questions": count,
         "distractors per question": args.distractors,
         "accuracy, gold among distractors": round(sum(r["correct"] for r in rows) / count, 4),
