@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from fit_answerhood import from_articles  # noqa: E402
+
 from rag.answer import answer_question  # noqa: E402
 from rag.answer.markers import strip_markers  # noqa: E402
+from rag.embedding import Embedder  # noqa: E402
 from rag.evaluation.answers import answer_in  # noqa: E402
 from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
 from rag.evaluation.qa import load_qa  # noqa: E402
 from rag.indexer import index_articles  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.types import Article  # noqa: E402
 
 RESULTS = ROOT / "eval" / "results"
 
@@ -44,15 +49,15 @@ def distractors(retriever: Retriever, question: str, gold: set[str], n: int) -> 
     """The first `n` non-gold articles that retrieval ranks for the question."""
     out: list[str] = []
     for hit in retriever.search(question, k=60).hits:
-        aid = hit.passage.article_id
-        if aid not in gold and aid not in out and not any(p.split(":")[0] in gold for p in hit.also_in):
-            out.append(aid)
+        if not from_articles(hit, gold) and hit.passage.article_id not in out:
+            out.append(hit.passage.article_id)
         if len(out) == n:
             break
     return out
 
 
-def ask_small(articles: list, question: str, settings: Settings, embedder) -> tuple[str, bool, float]:
+def ask_small(articles: Sequence[Article], question: str, settings: Settings,
+              embedder: Embedder) -> tuple[str, bool, float]:
     """Index `articles` into a fresh folder and answer the question there: (text, refused, seconds)."""
     with tempfile.TemporaryDirectory(prefix="rag-distractors-") as folder:
         index_articles(articles, folder, settings, embedder=embedder)

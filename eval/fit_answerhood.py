@@ -47,6 +47,7 @@ from rag.evaluation.qa import QAItem, load_qa  # noqa: E402
 from rag.indexer import ensure_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.types import Hit  # noqa: E402
 
 RESULTS = ROOT / "eval" / "results"
 MAX_FALSE_REFUSALS = 0.03
@@ -79,12 +80,16 @@ def query_for(item: QAItem, by_id: dict[str, QAItem]) -> str:
     return item.question
 
 
+def from_articles(hit: Hit, articles: set[str]) -> bool:
+    """Whether the hit's passage, or a near-identical copy of it (`also_in`), is in one of `articles`."""
+    return hit.passage.article_id in articles or any(pid.split(":")[0] in articles for pid in hit.also_in)
+
+
 def without_gold(retriever: Retriever, query: str, item: QAItem, k: int) -> list:
     """The top-k hits once the gold articles (and passages copied from them) are taken out."""
     gold = set(item.gold_article_ids)
     hits = retriever.search(query, k=k + 12).hits
-    kept = [h for h in hits if h.passage.article_id not in gold
-            and not any(pid.split(":")[0] in gold for pid in h.also_in)]
+    kept = [h for h in hits if not from_articles(h, gold)]
     return [replace(h, rank=r) for r, h in enumerate(kept[:k], start=1)]
 
 

@@ -205,7 +205,8 @@ def present_years(corpus: Corpus) -> tuple[int, int] | None:
     a 1987 wire archive beside it would move the present back 18 years. None without undated passages,
     and None for a small archive: in a dozen stories the most named year is named a few times, and
     "2005" named 3 times against 2004's 7 says nothing about what the stories are about (small
-    archives of same-topic stories refused 8 of 34 questions naming a year, eval/distractor_check.py)."""
+    archives of same-topic stories refused 7 of 34 dev questions naming a year with their gold story
+    indexed, eval/distractor_check.py)."""
     counts = corpus.undated_years()
     if not counts or max(counts.values()) < PRESENT_EVIDENCE:
         return None

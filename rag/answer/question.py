@@ -226,8 +226,10 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             while b > a and sentence[b - 1] in ".'’":
                 b -= 1
             first = sentence[a:b].split(" ", 1)
-            if len(first) == 2 and not sentence[:a].strip() and first[0] in _OPENERS:
-                a += len(first[0]) + 1  # "Although Mr Raskin ...": the sentence's opening word is no name
+            if not sentence[:a].strip() and first[0] in _OPENERS:  # the sentence's opening word is no name:
+                if len(first) == 1:
+                    continue  # "While saying he admired..."
+                a += len(first[0]) + 1  # "Although Mr Raskin ..."
             month = re.match(r"(\w+)\s+(?:and|&)\s+", sentence[a:b])
             if month and month.group(1).lower() in _CALENDAR:
                 a += month.end()  # "in December and Yugansk was sold": a month is no part of a name
@@ -235,8 +237,6 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             if text.endswith(("'s", "’s")):
                 b -= 2
                 text = sentence[a:b]
-            if not sentence[:a].strip() and text.split()[0] in _OPENERS:
-                continue  # "While saying he admired...": the sentence's opening word is no name
             if not sentence[:a].strip() and " " not in text and not re.search(
                     rf"[^.!?\s]\s+{re.escape(text)}\b", context):
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
