@@ -47,7 +47,8 @@ UNSUPPORTED = "[unsupported]"
 SWEEP = [(3, 120, 160), (2, 100, 120), (2, 60, 100), (1, 120, 100)]
 ROWS = ["accuracy, all answerable", "accuracy, factoid", "cited accuracy, all answerable",
         "rejection, unanswerable", "false refusals, answerable", "sentences verified",
-        "citations exact (quote == article slice)", "answer p50 ms", "answer p95 ms", "fell back"]
+        "citations exact (quote == article slice)", "answer p50 ms", "answer p95 ms", "fell back",
+        "refused by the judge"]
 
 
 def with_firsts(chosen: Sequence[QAItem], items: Sequence[QAItem]) -> list[QAItem]:
@@ -86,7 +87,9 @@ def run(answerer: str, items: Sequence[QAItem], scored: set[str], retriever: Any
     records = [r for r in records if r["id"] in scored]
     summary = summarise(records)
     summary["sentences verified"] = verified_share(records)
-    summary["fell back"] = sum(r["answerer"] != answerer for r in records)
+    summary["fell back"] = sum(not r["answerer"].startswith(answerer) for r in records)
+    if answerer == "local":
+        summary["refused by the judge"] = sum(r["answerer"].startswith("local (refused") for r in records)
     return records, summary
 
 

@@ -182,9 +182,14 @@ def test_the_grammar_compiles(n: int) -> None:
 class ScriptedModel:
     """Stands in for the loaded llama.cpp model: streams `reply` word by word, records the calls."""
 
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
+    def __init__(self, reply: str, yes: float = 0.9) -> None:
+        self.reply, self.yes = reply, yes
         self.calls: list[tuple[Sequence[dict[str, str]], str, int]] = []
+        self.judged: list[list[dict[str, str]]] = []
+
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        self.judged.append(messages)
+        return self.yes
 
     def stream(self, messages: Sequence[dict[str, str]], grammar: str, max_tokens: int) -> Iterator[str]:
         self.calls.append((messages, grammar, max_tokens))
@@ -194,8 +199,8 @@ class ScriptedModel:
 
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch) -> Any:
-    def install(reply: str) -> ScriptedModel:
-        model = ScriptedModel(reply)
+    def install(reply: str, yes: float = 0.9) -> ScriptedModel:
+        model = ScriptedModel(reply, yes)
         monkeypatch.setattr(rag.answer, "local_unavailable", lambda settings: None)
         monkeypatch.setattr(local, "load", lambda settings, warm=False: model)
         return model
@@ -304,6 +309,29 @@ def test_the_prompt_centres_on_the_extractive_quotes(retriever: ListRetriever) -
     assert prompt.hits[0] is holder and TARGET in prompt.messages[1]["content"].split("<passage n=")[1]
 
 
+def test_the_judge_reads_the_quotes_and_its_no_is_a_refusal(retriever: ListRetriever, scripted: Any) -> None:
+    """The extractive answer got through; the model, asked whether its quotes answer, says no: nothing
+    is written, the closest passages are cited, and the answer says who refused and why."""
+    model = scripted(f"{TARGET} [1].", yes=0.2)
+    answer = answer_question(QUESTION, retriever, local_settings())
+    assert model.calls == [] and len(model.judged) == 1
+    system, user = model.judged[0]
+    # the judge opens with the answer prompt's system message: llama.cpp's cached prefix serves both
+    assert system == build_local_prompt(QUESTION, retriever.search(QUESTION).hits, 3, 120).messages[0]
+    assert TARGET in user["content"] and user["content"].startswith("<passage>\n")
+    assert not answer.grounded and answer.text.startswith(local.NOT_COVERED) and answer.citations
+    assert answer.answerer == "local (refused: the quotes found do not answer)"
+    assert any("judged that the best quotes do not answer" in w and "0.20" in w for w in answer.warnings)
+    check_answer(answer, retriever.store.article)
+
+
+def test_the_judge_can_be_turned_off(retriever: ListRetriever, scripted: Any) -> None:
+    n = passage_number(retriever, TARGET)
+    model = scripted(f"{TARGET} [{n}].", yes=0.0)
+    answer = answer_question(QUESTION, retriever, local_settings(judge_threshold=0.0))
+    assert answer.grounded and answer.answerer == "local" and len(model.calls) == 1
+
+
 def test_a_scripted_refusal_cites_the_closest_passages(retriever: ListRetriever, scripted: Any) -> None:
     scripted(REFUSAL)  # the quotes were judged to answer; the model's refusal still stands
     answer = answer_question(QUESTION, retriever, local_settings())
@@ -354,3 +382,19 @@ def test_real_model_refuses_what_the_passages_do_not_hold(real_retriever: ListRe
     *_, result = local.local_answer(question, hits, real_retriever.store.embedder, local_settings().local)
     assert isinstance(result, local.LocalResult) and not result.draft.grounded, result.draft.text
     assert result.draft.text.startswith(local.NOT_COVERED)
+
+
+@pytest.mark.slow
+@real
+@pytest.mark.parametrize(("question", "quoted", "answers"), [
+    ("Who won the best actor Oscar?", "Eastwood's Baby scoops top Oscars: Jamie Foxx picked up best actor "
+     "for playing soul star Ray Charles in Ray.", True),
+    # a near miss from the BBC test split that the extractive answerer let through: another year's winner
+    ("Who won the 2005 Eurovision Song Contest?", "Eurovision 'greats' to do battle: The 50th annual "
+     "contest will be held in Kiev, Ukraine, in May, after Ukrainian singer Ruslana won last year.", False),
+])
+def test_real_model_judges_whether_quotes_answer(question: str, quoted: str, answers: bool) -> None:
+    settings = local_settings().local
+    p_yes = local.judged_answerable(question, quoted, settings)
+    assert (p_yes >= settings.judge_threshold) is answers, p_yes
+

@@ -10,18 +10,28 @@ the local model's deltas are its raw words (a preview), and a UI replaces the st
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from rag.answer.answerhood import Corpus
 from rag.answer.citations import Draft, answer_lines, verify
 from rag.answer.extractive import extractive_answer
 from rag.answer.llm import llm_configured, stream_chat
-from rag.answer.local import LocalResult, local_answer, local_unavailable, unanswered, with_best_quote
+from rag.answer.local import (
+    LocalResult,
+    judged_answerable,
+    local_answer,
+    local_unavailable,
+    not_covered,
+    unanswered,
+    with_best_quote,
+)
+from rag.answer.markers import strip_markers
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
 from rag.local_model import LocalModelUnavailable
-from rag.settings import Settings
+from rag.settings import LocalSettings, Settings
 from rag.types import Answer, Filters, Hit, SearchResult
 
 __all__ = ["answer_question", "stream_answer"]
@@ -106,23 +116,8 @@ def stream_answer(
             yield quoted.text
         else:
             try:
-                for piece in local_answer(query, result.hits, embedder, settings.local, quoted.citations):
-                    if isinstance(piece, LocalResult):
-                        draft, context = piece.draft, piece.hits
-                        # (a dropped draft is never grounded; the model's own refusal is not either)
-                        missing = unanswered(query, draft.text) if draft.grounded else None
-                        if piece.dropped or missing:
-                            # a written sentence did not hold up against its passage, or the written
-                            # answer only restates the question or (a factoid) names no answer, though
-                            # the quotes were judged to answer: show the quotes, and say why
-                            warnings.extend([f"the local model's answer was set aside: {missing}"] if missing
-                                            else piece.draft.warnings)
-                            draft = Draft(quoted.text, quoted.citations, True, quoted.warnings)
-                            context, answerer = quoted.hits, "extractive (local answer did not hold up)"
-                        else:
-                            draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
-                    else:
-                        yield piece
+                draft, context, answerer = yield from written(query, quoted, result.hits, embedder,
+                                                              settings.local, warnings)
             except LocalModelUnavailable as exc:  # nothing was streamed: it fails while loading
                 warnings.append(f"{str(exc.args[0]).rstrip('.')}; answered with the extractive answerer")
                 answerer = local_fallback
@@ -140,6 +135,42 @@ def stream_answer(
         query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
         hits=context, notes=read_as(result),
     )
+
+
+def written(query: str, quoted: Answer, hits: Sequence[Hit], embedder: Any, settings: LocalSettings,
+            warnings: list[str]) -> Generator[str, None, tuple[Draft, list[Hit], str]]:
+    """The local model's part once the extractive answer `quoted` was judged to answer: it reads the
+    quotes and says whether they answer this question (a near miss on the asked year, person or event
+    passes the extractive model more often than it passes this), then writes, streamed, and is checked.
+    Returns the draft, the passages it cites from, and which answerer wrote it."""
+    p_yes = judged_answerable(query, strip_markers(quoted.text), settings)
+    if p_yes < settings.judge_threshold:
+        refusal = not_covered(query, hits, embedder)
+        yield refusal.text
+        why = (f"the local model judged that the best quotes do not answer the question "
+               f"(yes {p_yes:.2f} < {settings.judge_threshold:.2f})")
+        return replace(refusal, warnings=[why]), list(hits), "local (refused: the quotes found do not answer)"
+    draft: Draft | None = None
+    context, answerer = list(hits), "local"
+    for piece in local_answer(query, hits, embedder, settings, quoted.citations):
+        if not isinstance(piece, LocalResult):
+            yield piece
+            continue
+        draft, context = piece.draft, piece.hits
+        # (a dropped draft is never grounded; the model's own refusal is not either)
+        missing = unanswered(query, draft.text) if draft.grounded else None
+        if piece.dropped or missing:
+            # a written sentence did not hold up against its passage, or the written answer only
+            # restates the question or (a factoid) names no answer, though the quotes were judged to
+            # answer: show the quotes, and say why
+            warnings.extend([f"the local model's answer was set aside: {missing}"] if missing
+                            else piece.draft.warnings)
+            draft = Draft(quoted.text, quoted.citations, True, quoted.warnings)
+            context, answerer = quoted.hits, "extractive (local answer did not hold up)"
+        else:
+            draft = with_best_quote(draft, Draft(quoted.text, quoted.citations, True))
+    assert draft is not None  # local_answer always ends with its LocalResult
+    return draft, context, answerer
 
 
 def checked_stream(deltas: Iterable[str], parts: list[str],

@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from rag.answer.citations import Draft, answer_lines, citation_at, verify
+from rag.answer.local_judge import chatml, judge_messages
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
 from rag.answer.question import SHORT_TYPES, analyse, candidates, known_words
@@ -120,6 +121,35 @@ class LocalModel:
             self.last_perf = {"prompt_tokens": perf.n_p_eval, "prompt_ms": round(perf.t_p_eval_ms),
                               "generated_tokens": perf.n_eval, "generate_ms": round(perf.t_eval_ms)}
 
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        """P("yes") against P("no") as the reply's first word (either case); nothing is generated.
+        The prompt's prefix already in the KV cache (the system message) is not read again."""
+        llm = self.llm
+        tokens = llm.tokenize(chatml(messages).encode("utf-8"), add_bos=False, special=True)
+        with self.lock:
+            llama_cpp = __import__("llama_cpp")
+            llama_cpp.llama_perf_context_reset(llm.ctx)
+            # llama-cpp-python's own prefix reuse (Llama.generate), done here because only the last
+            # token's logits are wanted; at least one token is read so the logits are fresh
+            shared = 0
+            for a, b in zip(llm._input_ids, tokens, strict=False):
+                if a != b:
+                    break
+                shared += 1
+            shared = min(shared, len(tokens) - 1)
+            llm._ctx.kv_cache_seq_rm(-1, shared, -1)
+            llm.n_tokens = shared
+            llm.eval(tokens[shared:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+            perf = llama_cpp.llama_perf_context(llm.ctx)
+            self.last_perf = {"prompt_tokens": perf.n_p_eval, "prompt_ms": round(perf.t_p_eval_ms),
+                              "generated_tokens": 0, "generate_ms": 0}
+        ids = {word: llm.tokenize(word.encode(), add_bos=False, special=False)[0]
+               for word in ("yes", "Yes", "no", "No")}
+        e = np.exp(logits - logits.max())
+        yes, no = e[ids["yes"]] + e[ids["Yes"]], e[ids["no"]] + e[ids["No"]]
+        return float(yes / max(yes + no, 1e-30))
+
     def warm(self) -> None:
         """Read the fixed system message into the KV cache, so the first question pays only its own part."""
         if self.warmed:
@@ -165,7 +195,12 @@ def prepare(settings: LocalSettings) -> None:
         load(settings, warm=True)
 
 
-def _refusal(query: str, hits: Sequence[Hit], embedder: Embedder) -> Draft:
+def judged_answerable(query: str, quoted: str, settings: LocalSettings) -> float:
+    """The model's probability that the quoted text answers the query (rag.answer.local_judge)."""
+    return load(settings).yes_probability(judge_messages(query, quoted))
+
+
+def not_covered(query: str, hits: Sequence[Hit], embedder: Embedder) -> Draft:
     """The model found no answer: say so, citing the sentence of each given passage closest to the
     question, so the reader can judge for themselves."""
     citations: list[Citation] = []
@@ -324,7 +359,7 @@ def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: 
         yield delta
     reply = "".join(parts).strip()
     if not reply or reply == REFUSAL:
-        yield LocalResult(_refusal(query, prompt.hits, embedder), prompt.hits)
+        yield LocalResult(not_covered(query, prompt.hits, embedder), prompt.hits)
         return
     checked, unnamed = check_names(complete_sentences(reply), prompt.hits)
     # A figure repeated from the question must be in the passage too: "the 2006 Australian Open" over
@@ -335,7 +370,7 @@ def local_answer(query: str, hits: Sequence[Hit], embedder: Embedder, settings: 
         # a sentence did not hold up against its passage (a small model guessing when the passages are
         # near misses, or adding a claim of its own): the written answer is not shown as an answer,
         # and the warnings say what was thrown away. The caller shows the extractive quotes instead.
-        refusal = _refusal(query, prompt.hits, embedder)
+        refusal = not_covered(query, prompt.hits, embedder)
         dropped = [f"the local model's answer was dropped: {w}" for w in draft.warnings]
         yield LocalResult(Draft(refusal.text, refusal.citations, False, dropped), prompt.hits, dropped=True)
         return

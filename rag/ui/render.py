@@ -175,6 +175,8 @@ def answered_by(answerer: str) -> str:
         return "Written by the local model; each sentence checked against the passage it cites."
     if answerer == "llm":
         return "Written by the LLM endpoint; each sentence checked against the passage it cites."
+    if answerer.startswith("local (refused"):
+        return "The local model judged that the quotes found do not answer the question."
     return "Quoted from the sources (extractive answerer)."
 
 
