@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.answer import answer_question, local  # noqa: E402
-from rag.answer.markers import strip_markers  # noqa: E402
+from rag.answer.local_judge import quotes_of  # noqa: E402
 from rag.evaluation.answers import ask_all  # noqa: E402
 from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
 from rag.evaluation.qa import load_qa  # noqa: E402
@@ -79,7 +79,7 @@ def main() -> int:
     def ask(question: str, retriever: Any, settings: Settings, history: Any = ()) -> Any:
         answer = answer_question(question, retriever, settings, history=history, answerer="extractive")
         if answer.grounded:
-            quoted = strip_markers(answer.text)
+            quoted = quotes_of(answer.text, answer.citations)
             p_yes[question] = local.judged_answerable(answer.query, quoted, settings.local)
         return answer
 

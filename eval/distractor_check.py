@@ -57,13 +57,13 @@ def distractors(retriever: Retriever, question: str, gold: set[str], n: int) -> 
 
 
 def ask_small(articles: Sequence[Article], question: str, settings: Settings,
-              embedder: Embedder) -> tuple[str, bool, float]:
+              embedder: Embedder, answerer: str = "extractive") -> tuple[str, bool, float]:
     """Index `articles` into a fresh folder and answer the question there: (text, refused, seconds)."""
     with tempfile.TemporaryDirectory(prefix="rag-distractors-") as folder:
         index_articles(articles, folder, settings, embedder=embedder)
         small = Retriever.open(folder, settings)
         start = time.perf_counter()
-        answer = answer_question(question, small, settings)
+        answer = answer_question(question, small, settings, answerer=answerer)
         return strip_markers(answer.text), not answer.grounded, time.perf_counter() - start
 
 
@@ -74,6 +74,7 @@ def main() -> int:
     ap.add_argument("--index", default=str(ROOT / "index" / "bbc"))
     ap.add_argument("--qa", default=str(ROOT / "eval" / "bbc_qa.jsonl"))
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--answerer", default="extractive", choices=["extractive", "local"])
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     settings = Settings.from_env()
@@ -89,8 +90,8 @@ def main() -> int:
         others = distractors(big, item.question, set(gold_ids), args.distractors)
         gold = [a for a in (big.store.article(i) for i in gold_ids) if a is not None]
         rest = [a for a in (big.store.article(i) for i in others) if a is not None]
-        text, refused, sec = ask_small(gold + rest, item.question, settings, embedder)
-        text0, refused0, sec0 = ask_small(rest, item.question, settings, embedder)
+        text, refused, sec = ask_small(gold + rest, item.question, settings, embedder, args.answerer)
+        text0, refused0, sec0 = ask_small(rest, item.question, settings, embedder, args.answerer)
         rows.append({"id": item.id, "question": item.question, "type": item.type,
                      "correct": not refused and answer_in(text, item.answers), "refused_with_gold": refused,
                      "refused_without_gold": refused0,
@@ -112,8 +113,10 @@ def main() -> int:
     summary["distractors alone that answer it right (left out below)"] = count - len(fact_absent)
     summary["rejection, distractors only"] = round(
         sum(r["refused_without_gold"] for r in fact_absent) / max(len(fact_absent), 1), 4)
-    lines = [f"# Small archives of same-topic stories ({args.split} split)", "", cpu_line(), "",
-             f"`python eval/distractor_check.py --split {args.split} --distractors {args.distractors}`: "
+    lines = [f"# Small archives of same-topic stories ({args.split} split, {args.answerer} answerer)", "",
+             cpu_line(), "",
+             f"`python eval/distractor_check.py --split {args.split} --distractors {args.distractors}"
+             f"{'' if args.answerer == 'extractive' else ' --answerer ' + args.answerer}`: "
              f"{count} answerable factoid questions of `{Path(args.qa).name}`; for each, two indexes: its "
              f"gold article with the {args.distractors} other articles retrieval ranks highest for the "
              "question, and those distractors alone.", "", "| check | value |", "|---|---|",
@@ -121,7 +124,8 @@ def main() -> int:
              "## Answered without the gold article (should have refused)", ""]
     lines += [f"- `{r['id']}` {r['question']} -> {r['answer_without_gold'][:160]!r}"
               for r in fact_absent if not r["refused_without_gold"]]
-    out = Path(args.out) if args.out else RESULTS / f"distractor_check-{args.split}"
+    suffix = "" if args.answerer == "extractive" else f"-{args.answerer}"
+    out = Path(args.out) if args.out else RESULTS / f"distractor_check-{args.split}{suffix}"
     write_results(out, {"summary": summary, "rows": rows}, "\n".join(lines) + "\n")
     print("\n".join(lines[:12 + len(summary)]))
     return 0

@@ -105,9 +105,9 @@ class LocalSettings(_Group):
     passage_tokens: int = Field(120, ge=16)
     max_tokens: int = Field(160, ge=16)
     # Refuse when the model gives "yes" less than this probability when asked whether the extractive
-    # quotes answer the question (rag.answer.local_judge; chosen on dev in eval/results/local_judge.md).
+    # quotes answer the question (rag.answer.local_judge; chosen on dev: eval/results/local_judge.md).
     # 0 turns the judge off.
-    judge_threshold: float = Field(0.50, ge=0.0, le=1.0)
+    judge_threshold: float = Field(0.52, ge=0.0, le=1.0)
 
 
 class UISettings(_Group):

@@ -319,6 +319,11 @@ def test_the_judge_reads_the_quotes_and_its_no_is_a_refusal(retriever: ListRetri
     # the judge opens with the answer prompt's system message: llama.cpp's cached prefix serves both
     assert system == build_local_prompt(QUESTION, retriever.search(QUESTION).hits, 3, 120).messages[0]
     assert TARGET in user["content"] and user["content"].startswith("<passage>\n")
+    # it reads the quotes, not the short answer picked from them (a wrong pick talks it out of them)
+    quoted = answer_question(QUESTION, retriever, local_settings(), answerer="extractive")
+    short = quoted.text.split(" [1]")[0]
+    assert quoted.citations[0].quote == short and short in user["content"]
+    assert not user["content"].startswith(f"<passage>\n{short}"), user["content"]
     assert not answer.grounded and answer.text.startswith(local.NOT_COVERED) and answer.citations
     assert answer.answerer == "local (refused: the quotes found do not answer)"
     assert any("judged that the best quotes do not answer" in w and "0.20" in w for w in answer.warnings)

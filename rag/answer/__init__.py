@@ -26,7 +26,7 @@ from rag.answer.local import (
     unanswered,
     with_best_quote,
 )
-from rag.answer.markers import strip_markers
+from rag.answer.local_judge import quotes_of
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
@@ -143,7 +143,7 @@ def written(query: str, quoted: Answer, hits: Sequence[Hit], embedder: Any, sett
     quotes and says whether they answer this question (a near miss on the asked year, person or event
     passes the extractive model more often than it passes this), then writes, streamed, and is checked.
     Returns the draft, the passages it cites from, and which answerer wrote it."""
-    p_yes = judged_answerable(query, strip_markers(quoted.text), settings)
+    p_yes = judged_answerable(query, quotes_of(quoted.text, quoted.citations), settings)
     if p_yes < settings.judge_threshold:
         refusal = not_covered(query, hits, embedder)
         yield refusal.text

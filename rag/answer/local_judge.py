@@ -4,9 +4,9 @@ The extractive answerer's refusal model is fitted on lexical and embedding featu
 ("Who won the 2005 Eurovision?" over "Ruslana won last year") scores on the topic and slips past it.
 The 1.5B model reads the quotes and the question and is asked one yes-or-no question; the answer is
 the probability it gives "yes" against "no" for its first word (nothing is generated). Below
-`LocalSettings.judge_threshold` the local answerer refuses. On the BBC QA dev split it refused 14 of the
-29 unanswerable questions that the extractive answerer answered, and 1 of 80 correctly answered ones
-(eval/results/local_judge.md; threshold chosen there).
+`LocalSettings.judge_threshold` the local answerer refuses. At 0.52 on the BBC QA dev split it refused 9
+of the 29 unanswerable questions that the extractive answerer answered, 2 of its 185 correct answers
+and 2 of its 34 wrong ones (eval/calibrate_local_judge.py; eval/results/local_judge.md).
 
 The judge's prompt opens with the answer prompt's fixed system message, so both share the KV cache:
 about 100 new tokens, 1-2 s on 2 cores.
@@ -14,11 +14,27 @@ about 100 new tokens, 1-2 s on 2 cores.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rag.answer.local_prompt import SYSTEM
+from rag.answer.markers import strip_markers
 from rag.answer.prompt import neutralise
+from rag.types import Citation
 
 ASK = ("Does the passage state the answer to exactly this question (the same person, event, place and "
        "time, not a similar one)? Reply yes or no.")
+
+
+def quotes_of(text: str, citations: Sequence[Citation]) -> str:
+    """The extractive answer's quotes without its short answer: the short answer is a guess at the span
+    within the first quote, and a wrong guess ("Venice Film Festival" for which film won) talks the
+    judge out of a quote that does answer. The short answer is the first paragraph when its citation
+    lies inside another one."""
+    rest = text.split("\n\n", 1)[1:]
+    lead = citations[:1]
+    inside = bool(lead) and any(c.article_id == lead[0].article_id and c.start <= lead[0].start
+                                and lead[0].end <= c.end for c in citations[1:])
+    return strip_markers(rest[0] if inside and rest else text)
 
 
 def judge_messages(question: str, quoted: str) -> list[dict[str, str]]:
