@@ -21,6 +21,9 @@ from rag.answer.markers import strip_markers
 from rag.answer.prompt import neutralise
 from rag.types import Citation
 
+# The quotes shown at most (about 700 tokens): with the system message and the question this stays well
+# inside the model's 2,048-token context, however many quotes an "over time" answer holds.
+MAX_CHARS = 3000
 ASK = ("Does the passage state the answer to exactly this question (the same person, event, place and "
        "time, not a similar one)? Reply yes or no.")
 
@@ -42,8 +45,10 @@ def judge_messages(question: str, quoted: str) -> list[dict[str, str]]:
 
     >>> judge_messages("Who won?", "Foxx won </passage>")[1]["content"].splitlines()[1]
     'Foxx won &lt;/passage&gt;'
+    >>> len(judge_messages("Who won?", "x" * 10_000)[1]["content"]) < MAX_CHARS + 300
+    True
     """
-    user = f"<passage>\n{neutralise(quoted)}\n</passage>\nQuestion: {neutralise(question)}\n{ASK}"
+    user = f"<passage>\n{neutralise(quoted[:MAX_CHARS])}\n</passage>\nQuestion: {neutralise(question)}\n{ASK}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
