@@ -35,6 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.answer import answer_question, local  # noqa: E402
 from rag.answer.citations import split_answer  # noqa: E402
+from rag.answer.local_judge import JUDGED_OUT  # noqa: E402
 from rag.evaluation.answers import ask_all, summarise  # noqa: E402
 from rag.evaluation.metrics import latency_summary  # noqa: E402
 from rag.evaluation.qa import QAItem, load_qa  # noqa: E402
@@ -89,7 +90,7 @@ def run(answerer: str, items: Sequence[QAItem], scored: set[str], retriever: Any
     summary["sentences verified"] = verified_share(records)
     summary["fell back"] = sum(not r["answerer"].startswith(answerer) for r in records)
     if answerer == "local":
-        summary["refused by the judge"] = sum(r["answerer"].startswith("local (refused") for r in records)
+        summary["refused by the judge"] = sum(r["answerer"] == JUDGED_OUT for r in records)
     return records, summary
 
 

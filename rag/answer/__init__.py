@@ -26,7 +26,7 @@ from rag.answer.local import (
     unanswered,
     with_best_quote,
 )
-from rag.answer.local_judge import quotes_of
+from rag.answer.local_judge import JUDGED_OUT, quotes_of
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
@@ -143,13 +143,14 @@ def written(query: str, quoted: Answer, hits: Sequence[Hit], embedder: Any, sett
     quotes and says whether they answer this question (a near miss on the asked year, person or event
     passes the extractive model more often than it passes this), then writes, streamed, and is checked.
     Returns the draft, the passages it cites from, and which answerer wrote it."""
-    p_yes = judged_answerable(query, quotes_of(quoted.text, quoted.citations), settings)
-    if p_yes < settings.judge_threshold:
-        refusal = not_covered(query, hits, embedder)
-        yield refusal.text
-        why = (f"the local model judged that the best quotes do not answer the question "
-               f"(yes {p_yes:.2f} < {settings.judge_threshold:.2f})")
-        return replace(refusal, warnings=[why]), list(hits), "local (refused: the quotes found do not answer)"
+    if settings.judge_threshold > 0:  # off: not asked at all (it costs 1-2 s)
+        p_yes = judged_answerable(query, quotes_of(quoted.text, quoted.citations), settings)
+        if p_yes < settings.judge_threshold:
+            refusal = not_covered(query, hits, embedder)
+            yield refusal.text
+            why = (f"the local model judged that the best quotes do not answer the question "
+                   f"(yes {p_yes:.2f} < {settings.judge_threshold:.2f})")
+            return replace(refusal, warnings=[why]), list(hits), JUDGED_OUT
     draft: Draft | None = None
     context, answerer = list(hits), "local"
     for piece in local_answer(query, hits, embedder, settings, quoted.citations):

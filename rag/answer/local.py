@@ -98,6 +98,9 @@ class LocalModel:
         self.llm = Llama(model_path=str(path), n_ctx=settings.n_ctx, n_threads=n, n_threads_batch=n,
                          n_batch=512, seed=0, verbose=False)
         self.lock = threading.Lock()
+        # the first token of each way to begin the judge's reply (rag.answer.local_judge)
+        first = lambda words: [self.llm.tokenize(w.encode(), add_bos=False)[0] for w in words]  # noqa: E731
+        self.yes_ids, self.no_ids = first(("yes", "Yes")), first(("no", "No"))
         self.warmed = False
         self.last_perf: dict[str, int] = {}
 
@@ -124,10 +127,11 @@ class LocalModel:
     def yes_probability(self, messages: list[dict[str, str]]) -> float:
         """P("yes") against P("no") as the reply's first word (either case); nothing is generated.
         The prompt's prefix already in the KV cache (the system message) is not read again."""
+        import llama_cpp
+
         llm = self.llm
         tokens = llm.tokenize(chatml(messages).encode("utf-8"), add_bos=False, special=True)
         with self.lock:
-            llama_cpp = __import__("llama_cpp")
             llama_cpp.llama_perf_context_reset(llm.ctx)
             # llama-cpp-python's own prefix reuse (Llama.generate), done here because only the last
             # token's logits are wanted; at least one token is read so the logits are fresh
@@ -144,10 +148,8 @@ class LocalModel:
             perf = llama_cpp.llama_perf_context(llm.ctx)
             self.last_perf = {"prompt_tokens": perf.n_p_eval, "prompt_ms": round(perf.t_p_eval_ms),
                               "generated_tokens": 0, "generate_ms": 0}
-        ids = {word: llm.tokenize(word.encode(), add_bos=False, special=False)[0]
-               for word in ("yes", "Yes", "no", "No")}
         e = np.exp(logits - logits.max())
-        yes, no = e[ids["yes"]] + e[ids["Yes"]], e[ids["no"]] + e[ids["No"]]
+        yes, no = e[self.yes_ids].sum(), e[self.no_ids].sum()
         return float(yes / max(yes + no, 1e-30))
 
     def warm(self) -> None:

@@ -24,6 +24,8 @@ from rag.types import Citation
 # The quotes shown at most (about 700 tokens): with the system message and the question this stays well
 # inside the model's 2,048-token context, however many quotes an "over time" answer holds.
 MAX_CHARS = 3000
+# Which answerer an answer refused by the judge names (the UI and eval/bench_local.py read it).
+JUDGED_OUT = "local (refused: the quotes found do not answer)"
 ASK = ("Does the passage state the answer to exactly this question (the same person, event, place and "
        "time, not a similar one)? Reply yes or no.")
 

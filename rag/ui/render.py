@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer import markers
+from rag.answer.local_judge import JUDGED_OUT
 from rag.types import Answer, Article, Citation, Filters, Hit
 
 # Characters that Markdown (and the Chatbot's KaTeX) would turn into structure. Writing them as
@@ -170,12 +171,14 @@ def answered_by(answerer: str) -> str:
 
     >>> answered_by("local")
     'Written by the local model; each sentence checked against the passage it cites.'
+    >>> answered_by(JUDGED_OUT)
+    'The local model judged that the quotes found do not answer the question.'
     """
     if answerer == "local":
         return "Written by the local model; each sentence checked against the passage it cites."
     if answerer == "llm":
         return "Written by the LLM endpoint; each sentence checked against the passage it cites."
-    if answerer.startswith("local (refused"):
+    if answerer == JUDGED_OUT:
         return "The local model judged that the quotes found do not answer the question."
     return "Quoted from the sources (extractive answerer)."
 
