@@ -29,13 +29,27 @@ def test_calibration_picks_the_fastest_and_caches_it(tmp_path: Path) -> None:
     fast = cal.candidates(2)[1]
     calls: list[Layout] = []
     assert cal.calibrate(model, _fake_run(fast, calls)) == fast
-    assert set(calls) == set(cal.candidates(2))
+    assert set(calls) == {*cal.candidates(2), Layout(1, 2, 0, query_threads=2)}
     data = json.loads(cal.cache_path(model).read_text())
     assert data["machine"]["cpu"] == cpu_info()
-    assert data["layout"] == {"workers": 1, "threads": 2, "max_tokens": 0}
+    assert data["layout"] == {"workers": 1, "threads": 2, "max_tokens": 0, "query_threads": 1}
+    assert set(data["query_ms"]) == {"1", "2"}
     calls.clear()
     assert cal.calibrate(model, _fake_run(fast, calls)) == fast and calls == []  # read back, not measured
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_query_threads_are_chosen_by_one_query_latency(tmp_path: Path) -> None:
+    """Passages and queries are measured apart: one text alone may want every core even where
+    passages run best one per core."""
+    model = tmp_path / "model-int8.onnx"
+
+    def run(layout: Layout, texts: list[str]) -> None:
+        slow = layout.threads > 1 if len(texts) > 1 else layout.query_threads == 1
+        time.sleep(0.004 if slow else 0.0005)
+
+    assert cal.calibrate(model, run) == Layout(2, 1, 0, query_threads=2)
+    assert cal.query_threads(1) == [1] and cal.query_threads(8) == [1, 8]
 
 
 @pytest.mark.parametrize("damage", ["other machine", "not json", "bad layout"])
@@ -97,5 +111,5 @@ def test_the_index_manifest_records_the_layout(sample_index: Path) -> None:
     from rag.manifest import Manifest
 
     runtime = Manifest.read(sample_index).extra["embedding_runtime"]
-    assert set(runtime) == {"workers", "threads", "max_tokens", "cpu"}
+    assert set(runtime) == {"workers", "threads", "max_tokens", "query_threads", "cpu"}
     assert runtime["cpu"].startswith(cpu_info()["model"])

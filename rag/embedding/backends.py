@@ -80,7 +80,7 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self.tokenizer.no_padding()
-        self._sessions: dict[tuple[Path, int], Any] = {}
+        self._sessions: dict[tuple[Path, int, bool], Any] = {}
         self._pools: dict[int, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
         session = self._session(onnx_path, 1)
@@ -108,28 +108,30 @@ class OnnxEmbedder:
                        for e in self._encode(probes))
         finally:
             with self._lock:
-                self._sessions.pop((candidate, 1), None)
+                self._sessions.pop((candidate, 1, False), None)
 
-    def _session(self, path: Path, threads: int) -> Any:
+    def _session(self, path: Path, threads: int, spin: bool = False) -> Any:
         import onnxruntime as ort
 
         with self._lock:
-            if (path, threads) not in self._sessions:
+            if (path, threads, spin) not in self._sessions:
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = threads
                 opts.inter_op_num_threads = 1
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                # No busy-waiting between ops: on a shared CPU (measured with 5 other jobs on 2 cores)
-                # spinning threads steal the time they wait for; 11.2 vs 7.2 passages/s without it.
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                # No busy-waiting between ops when embedding passages: on a shared CPU (5 other jobs on
+                # 2 cores) spinning threads steal the time they wait for; 11.2 vs 7.2 passages/s without
+                # it. A query on several threads spins: its ops last microseconds, and waking sleeping
+                # threads for each cost 2.8 vs 2.0 ms (AVX2 EPYC, 2 threads, 19 tokens).
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
                 # Residual Add + LayerNormalization stay two ops: onnxruntime's fused SkipLayerNormalization
                 # kernel was the slower one on the EPYC (one text per run, one core: 50 vs 57 texts/s).
                 # Fixed, not calibrated: it moves int8 vectors (cosine down to 0.997), and an index's
                 # vectors and its queries' must agree on every machine.
-                self._sessions[path, threads] = ort.InferenceSession(
+                self._sessions[path, threads, spin] = ort.InferenceSession(
                     str(path), opts, providers=["CPUExecutionProvider"],
                     disabled_optimizers=["SkipLayerNormFusion"])
-            return self._sessions[path, threads]
+            return self._sessions[path, threads, spin]
 
     def _pool(self, workers: int) -> ThreadPoolExecutor:
         with self._lock:
@@ -165,8 +167,9 @@ class OnnxEmbedder:
         if not texts:
             return out
         encs = self._encode(texts)
-        if len(encs) == 1:  # a query: one thread measured faster (1.2 vs 1.6 ms) than two
-            out[:] = self._run(self._session(self.one_text_path, 1), encs)
+        if len(encs) == 1:  # a query: its threads are calibrated apart from the passages' layout
+            threads = layout.query_threads
+            out[:] = self._run(self._session(self.one_text_path, threads, spin=threads > 1), encs)
             return _normalise(out)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
         groups = runs(order, [len(e.ids) for e in encs], layout.max_tokens, self.batch_size)
