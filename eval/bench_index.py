@@ -171,9 +171,9 @@ def report(build: list[dict], latency: list[dict], meta: dict, out: Path) -> str
                      f"{r['passages_per_s']:.1f} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | "
                      f"{r['load_avg_before']}/{r['load_avg_after']} |")
     runtime = proj.get("runtime") or {}
-    layout = (f"{runtime['workers']} runs x {runtime['threads']} threads, "
-              f"{'one text' if not runtime['max_tokens'] else str(runtime['max_tokens']) + ' tokens'} per run"
-              if runtime else "n/a")
+    batch = "one text" if not runtime.get("max_tokens") else f"{runtime['max_tokens']} tokens"
+    layout = (f"{runtime['workers']} runs x {runtime['threads']} threads, {batch} per run, "
+              f"a query on {runtime.get('query_threads', 1)} thread(s)" if runtime else "n/a")
     lines += ["", f"**Speed-up: {ratio:.2f}x** passages/s (target >= 4x); project wall time "
               f"{proj['wall_s']:.1f} s (target <= 90 s for the whole BBC set). One-off model load (ONNX "
               "export and calibration when not cached) before the project run: "
