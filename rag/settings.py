@@ -104,10 +104,10 @@ class LocalSettings(_Group):
     passages: int = Field(3, ge=1, le=9)
     passage_tokens: int = Field(120, ge=16)
     max_tokens: int = Field(160, ge=16)
-    # Refuse when the model gives "yes" less than this probability when asked whether the extractive
-    # quotes answer the question (rag.answer.local_judge; chosen on dev: eval/results/local_judge.md).
-    # 0 turns the judge off.
-    judge_threshold: float = Field(0.52, ge=0.0, le=1.0)
+    # Refuse when the judge's confidence that the extractive quotes answer (the model's "yes" weighed
+    # with the extractive answer's probability, rag.answer.local_judge) is below this. None: the
+    # threshold calibrated on dev with the weights (rag/answer/local_judge.json); 0 turns the judge off.
+    judge_threshold: float | None = Field(None, ge=0.0, le=1.0)
 
 
 class UISettings(_Group):

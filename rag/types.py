@@ -132,6 +132,9 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)  # the retrieved passages shown as context
     notes: list[str] = field(default_factory=list)  # how the question was read (a date it names, ...)
+    # the extractive answerability model's probability that its quotes answer (None: another answerer
+    # wrote the text); the local answerer's judge weighs it with the model's own verdict
+    answer_probability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,4 +148,5 @@ class Answer:
             "warnings": list(self.warnings),
             "hits": [h.to_dict() for h in self.hits],
             "notes": list(self.notes),
+            "answer_probability": self.answer_probability,
         }

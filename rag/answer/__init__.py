@@ -26,7 +26,7 @@ from rag.answer.local import (
     unanswered,
     with_best_quote,
 )
-from rag.answer.local_judge import JUDGED_OUT, quotes_of
+from rag.answer.local_judge import JUDGED_OUT, confidence, judge_model, quotes_of
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
@@ -123,17 +123,18 @@ def stream_answer(
                 answerer = local_fallback
     elif want_llm or want_local:
         answerer = "extractive"  # nothing retrieved: the refusal needs no model
+    probability = None
     if draft is None:
         for item in extractive_answer(query, result.hits, embedder, settings.answer, corpus_of(retriever)):
             if isinstance(item, Draft):
-                draft = item
+                draft, probability = item, item.support
             else:
                 yield item
     assert draft is not None  # extractive_answer always ends with its Draft
     yield Answer(
         text=draft.text, citations=draft.citations, grounded=draft.grounded, question=question,
         query=query, filters=result.filters, answerer=answerer, warnings=warnings + draft.warnings,
-        hits=context, notes=read_as(result),
+        hits=context, notes=read_as(result), answer_probability=probability,
     )
 
 
@@ -143,13 +144,15 @@ def written(query: str, quoted: Answer, hits: Sequence[Hit], embedder: Any, sett
     quotes and says whether they answer this question (a near miss on the asked year, person or event
     passes the extractive model more often than it passes this), then writes, streamed, and is checked.
     Returns the draft, the passages it cites from, and which answerer wrote it."""
-    if settings.judge_threshold > 0:  # off: not asked at all (it costs 1-2 s)
+    if settings.judge_threshold != 0:  # off: not asked at all (it costs 1-2 s)
         p_yes = judged_answerable(query, quotes_of(quoted.text, quoted.citations), settings)
-        if p_yes < settings.judge_threshold:
+        support, model = quoted.answer_probability or 0.0, judge_model()
+        score, threshold = confidence(p_yes, support, model), settings.judge_threshold or model.threshold
+        if score < threshold:
             refusal = not_covered(query, hits, embedder)
             yield refusal.text
-            why = (f"the local model judged that the best quotes do not answer the question "
-                   f"(yes {p_yes:.2f} < {settings.judge_threshold:.2f})")
+            why = (f"the local model judged that the best quotes do not answer the question (yes "
+                   f"{p_yes:.2f}, with the extractive answer's {support:.2f}: {score:.2f} < {threshold:.2f})")
             return replace(refusal, warnings=[why]), list(hits), JUDGED_OUT
     draft: Draft | None = None
     context, answerer = list(hits), "local"

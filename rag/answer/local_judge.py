@@ -2,11 +2,13 @@
 
 The extractive answerer's refusal model is fitted on lexical and embedding features; a near miss
 ("Who won the 2005 Eurovision?" over "Ruslana won last year") scores on the topic and slips past it.
-The 1.5B model reads the quotes and the question and is asked one yes-or-no question; the answer is
-the probability it gives "yes" against "no" for its first word (nothing is generated). Below
-`LocalSettings.judge_threshold` the local answerer refuses. At 0.52 on the BBC QA dev split it refused 9
-of the 29 unanswerable questions that the extractive answerer answered, 2 of its 185 correct answers
-and 2 of its 34 wrong ones (eval/calibrate_local_judge.py; eval/results/local_judge.md).
+The 1.5B model reads the quotes and the question and is asked one yes-or-no question; its verdict is
+the probability it gives "yes" against "no" for its first word (nothing is generated).
+
+Neither signal alone is the decision: the model says a shy "no" to some quotes that do answer, which
+the extractive model is sure of. `confidence` weighs both logits with a logistic model fitted on the
+BBC QA dev split (eval/calibrate_local_judge.py writes local_judge.json: weights and the threshold that
+keeps dev false refusals at 3%); below the threshold the local answerer refuses.
 
 The judge's prompt opens with the answer prompt's fixed system message, so both share the KV cache:
 about 100 new tokens, 1-2 s on 2 cores.
@@ -14,7 +16,12 @@ about 100 new tokens, 1-2 s on 2 cores.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from rag.answer.local_prompt import SYSTEM
 from rag.answer.markers import strip_markers
@@ -28,6 +35,42 @@ MAX_CHARS = 3000
 JUDGED_OUT = "local (refused: the quotes found do not answer)"
 ASK = ("Does the passage state the answer to exactly this question (the same person, event, place and "
        "time, not a similar one)? Reply yes or no.")
+
+
+MODEL_FILE = Path(__file__).with_name("local_judge.json")
+
+
+@dataclass(frozen=True)
+class JudgeModel:
+    """P(the quotes answer) = sigmoid(w_yes * logit(P yes) + w_support * logit(extractive p) + bias)."""
+
+    w_yes: float
+    w_support: float
+    bias: float
+    threshold: float
+
+
+@cache
+def judge_model() -> JudgeModel:
+    data = json.loads(MODEL_FILE.read_text())
+    return JudgeModel(*(float(data[k]) for k in ("w_yes", "w_support", "bias", "threshold")))
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def confidence(p_yes: float, support: float, model: JudgeModel | None = None) -> float:
+    """How likely the quotes answer, from the model's "yes" and the extractive answer's probability.
+
+    >>> m = JudgeModel(2.0, 0.5, -1.0, 0.3)
+    >>> confidence(0.3, 0.95, m) > confidence(0.3, 0.6, m)  # a sure extractive answer outweighs a shy "no"
+    True
+    """
+    m = model or judge_model()
+    z = m.w_yes * logit(p_yes) + m.w_support * logit(support) + m.bias
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def quotes_of(text: str, citations: Sequence[Citation]) -> str:
