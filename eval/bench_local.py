@@ -37,6 +37,7 @@ from rag.answer import answer_question, local  # noqa: E402
 from rag.answer.citations import split_answer  # noqa: E402
 from rag.answer.local_judge import JUDGED_OUT  # noqa: E402
 from rag.evaluation.answers import ask_all, summarise  # noqa: E402
+from rag.evaluation.harness import cpu_line  # noqa: E402
 from rag.evaluation.metrics import latency_summary  # noqa: E402
 from rag.evaluation.qa import QAItem, load_qa  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
@@ -129,7 +130,7 @@ def markdown(args: argparse.Namespace, n_items: int, summaries: dict[str, dict[s
     names = list(summaries)
     lines = [f"# Extractive vs local answerer: {Path(args.qa).name}, split {args.split or 'all'}",
              "", f"`{' '.join(sys.argv)}`", "",
-             f"{n_items} questions, index `{args.index}`; {env['cores']} cores, {env['machine']}. "
+             f"{n_items} questions, index `{args.index}`; CPU: {cpu_line()}. "
              "Latency is end to end per question (retrieval, prompt, generation, verification); "
              + (f"the local model loaded and read its fixed prompt in {load_s:.1f} s before timing."
                 if load_s is not None else ""), "",
