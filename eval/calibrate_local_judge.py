@@ -90,6 +90,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(RESULTS / "local_judge"))
     ap.add_argument("--write-model", action="store_true", help=f"write the fitted judge to {MODEL_FILE}")
     args = ap.parse_args()
+    if args.write_model and args.split != "dev":
+        ap.error("--write-model fits the shipped judge: only on the dev split (test is for reporting)")
     settings = Settings.from_env()
     if reason := local.local_unavailable(settings.local):
         print(f"local answerer unavailable: {reason}", file=sys.stderr)

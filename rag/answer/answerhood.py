@@ -118,6 +118,11 @@ class Linear:
         return cls(mean, scale, coef, float(d["bias"]))
 
 
+def sigmoid(z: float) -> float:
+    """The logistic function, clamped so that exp never overflows."""
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
 @dataclass(frozen=True)
 class Model:
     """Two stages: `ranker` scores each sentence against the others of its question (a conditional
@@ -134,8 +139,7 @@ class Model:
     def answer_probability(self, rows: np.ndarray, scores: np.ndarray) -> float:
         if len(rows) == 0:
             return 0.0
-        z = float(self.answerable.score(question_features(rows, scores)[None, :])[0])
-        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        return sigmoid(float(self.answerable.score(question_features(rows, scores)[None, :])[0]))
 
     def to_json(self) -> dict[str, object]:
         return {"features": list(FEATURES), "question_features": list(QUESTION_FEATURES),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from rag.answer.answerhood import sigmoid
 from rag.answer.local_prompt import SYSTEM
 from rag.answer.markers import strip_markers
 from rag.answer.prompt import neutralise
@@ -69,8 +70,7 @@ def confidence(p_yes: float, support: float, model: JudgeModel | None = None) ->
     True
     """
     m = model or judge_model()
-    z = m.w_yes * logit(p_yes) + m.w_support * logit(support) + m.bias
-    return 1.0 / (1.0 + math.exp(-z))
+    return sigmoid(m.w_yes * logit(p_yes) + m.w_support * logit(support) + m.bias)
 
 
 def quotes_of(text: str, citations: Sequence[Citation]) -> str:
