@@ -162,3 +162,20 @@ def test_a_number_ending_a_name_is_no_surname() -> None:
     text = "Sony's PSP will cost between £130 and £200, and 3 million have been sold."
     assert _name_share(("playstation 3",), text.lower(), text) == 0.0
     assert _name_share(("manchester united",), "united won 2-0", "United won 2-0") == 0.75
+
+
+def test_a_shortened_name_inside_another_name_is_not_it() -> None:
+    """"Open" is how a story shortens "the Australian Open", but "the French Open" is another contest:
+    a sentence on Roche winning the French Open does not name the one asked about."""
+    text = "Roche, a former Davis Cup player, won the French Open and reached the US Open final."
+    assert _name_share(("australian open",), text.lower(), text) == 0.0
+    text = "Mr Blair said the Open was over."
+    assert _name_share(("australian open", "tony blair"), text.lower(), text) == 0.75
+
+
+def test_a_prize_or_a_contest_is_no_person() -> None:
+    sentence = "Hilary Swank won Best Actress for Million Dollar Baby while Foxx triumphed as Ray Charles."
+    assert spans(sentence, "Who won the best actor Oscar?") == ["Hilary Swank", "Million Dollar Baby", "Foxx",
+                                                                "Ray Charles"]
+    sentence = "Tony Roche, a former Davis Cup player, won the French Open."
+    assert spans(sentence, "Who won the Australian Open in 2005?") == ["Tony Roche"]

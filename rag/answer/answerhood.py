@@ -215,9 +215,37 @@ def _name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
     for name in names:
         if _has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
             found += 1
-        elif " " in name and name.split()[-1].isalpha() and _has(text_lower, name.split()[-1]):
+        elif " " in name and name.split()[-1].isalpha() and _shortened(name, text_lower, text):
             found += 0.75
     return found / len(names)
+
+
+# capitalised words that may stand before a shortened name without making it part of another name
+_BEFORE_SHORT = frozenset(str.split(
+    """Mr Mrs Ms Miss Dr Sir Dame Lord Lady Prof President Chancellor Minister Secretary Senator Governor
+    Judge General Captain Coach Chairman Chief Prince Princess The A An This That In At On By For From
+    With And But As When After Before If While Its His Her Their"""))
+
+
+def _shortened(name: str, text_lower: str, text: str) -> bool:
+    """Whether the text names `name` by its last word ("United", "Mr Blair") and not as part of another
+    name: "French Open" is no mention of the Australian Open, nor "Newcastle United" of Manchester
+    United. Without the original text (`text`), any mention of the last word counts.
+
+    >>> _shortened("australian open", "roche won the french open.", "Roche won the French Open.")
+    False
+    >>> _shortened("tony blair", "prime minister blair said", "Prime Minister Blair said")
+    True
+    """
+    last = name.split()[-1]
+    if not text:
+        return _has(text_lower, last)
+    for m in re.finditer(rf"(?<!\w){re.escape(last)}(?:'s|’s|s)?(?!\w|-[a-z])", text_lower):
+        before = re.search(r"([\w'’.&-]+)\s+$", text[max(0, m.start() - 40):m.start()])
+        word = before.group(1).rstrip(".") if before else ""
+        if not word or not word[0].isupper() or word in _BEFORE_SHORT:
+            return True
+    return False
 
 
 def _years_in(text: str) -> set[str]:

@@ -181,6 +181,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     >>> s = "Jamie Foxx picked up best actor for playing soul star Ray Charles in Ray."
     >>> [s[a:b] for a, b in candidates(s, "person", ("oscar",))]
     ['Jamie Foxx', 'Ray Charles', 'Ray']
+    >>> v = "Hilary Swank won Best Actress while Foxx triumphed, a former Davis Cup player said."
+    >>> [v[a:b] for a, b in candidates(v, "person", ("oscar",))]
+    ['Hilary Swank', 'Foxx']
     >>> t = "Rosneft bought it in a deal worth $9.4bn (£5bn)."
     >>> [t[a:b] for a, b in candidates(t, "money", ())]
     ['$9.4bn', '£5bn']
@@ -240,8 +243,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             if not sentence[:a].strip() and " " not in text and not re.search(
                     rf"[^.!?\s]\s+{re.escape(text)}\b", context):
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
-            if expects == "person" and text.split()[0] in ("The", "A", "An"):
-                continue
+            if expects == "person" and (text.split()[0] in ("The", "A", "An")
+                                        or _PRIZE_OR_EVENT.search(text)):
+                continue  # "Best Actress", "the Davis Cup": a prize or a contest wins nothing
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue
             core = re.sub(r"^(?:The|A|An)\s+", "", text)
@@ -327,6 +331,9 @@ def _in_date(sentence: str, a: int, b: int) -> bool:
                 or re.search(rf"\b(?:{_MONTH_RE})\.?\s*$", before, re.I))
 
 
+_PRIZE_OR_EVENT = re.compile(r"^(?:Best|Outstanding|Lifetime)\b|\b(?:Cup|Open|Awards?|Prize|Trophy|"
+                             r"Championships?|Games|Festival|Slam|Series|Show|Conference|Summit|Olympics|"
+                             r"Finals?|Tour)$")
 _TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "teenag",
                      "the", "of", "and", "a", "s"])
 _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
