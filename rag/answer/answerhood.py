@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -190,10 +190,14 @@ def headed_sentence(sentence: Sentence) -> str:
     return f"{title}: {sentence.text}" if title else sentence.text
 
 
-def _has(text_lower: str, phrase: str) -> bool:
+def _mentions(phrase: str, text: str, flags: int = 0) -> Iterator[re.Match[str]]:
     # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it; "Oscar-nominated"
     # does not (a film nominated is no Oscar won)
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w|-[a-z])", text_lower) is not None
+    return re.finditer(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w|-[a-z])", text, flags)
+
+
+def _has(text_lower: str, phrase: str) -> bool:
+    return next(_mentions(phrase, text_lower), None) is not None
 
 
 # other names of the same place, matched case-sensitively in the original text ("US" is not "us")
@@ -240,7 +244,7 @@ def _shortened(name: str, text_lower: str, text: str) -> bool:
     last = name.split()[-1]
     if not text:
         return _has(text_lower, last)
-    for m in re.finditer(rf"(?<!\w){re.escape(last)}(?:'s|’s|s)?(?!\w|-[a-z])", text_lower):
+    for m in _mentions(last, text, re.I):  # in the original text, where the case of the word before shows
         before = re.search(r"([\w'’.&-]+)\s+$", text[max(0, m.start() - 40):m.start()])
         word = before.group(1).rstrip(".") if before else ""
         if not word or not word[0].isupper() or word in _BEFORE_SHORT:
