@@ -179,3 +179,27 @@ def test_a_prize_or_a_contest_is_no_person() -> None:
                                                                 "Ray Charles"]
     sentence = "Tony Roche, a former Davis Cup player, won the French Open."
     assert spans(sentence, "Who won the Australian Open in 2005?") == ["Tony Roche"]
+
+
+def test_a_name_after_an_article_qualifies_a_thing() -> None:
+    """"the GB men's team", "the Wimbledon final": a name after "the" is no person; a nationality
+    before the name ("the Australian Lleyton Hewitt") keeps it one."""
+    sentence = "Peter Riley, who won bronze for the GB men's team, reached the Wimbledon final."
+    assert spans(sentence, "Who won the men's race?") == ["Peter Riley"]
+    sentence = "He beat the Australian Lleyton Hewitt."
+    assert spans(sentence, "Who won the final?") == ["Australian Lleyton Hewitt"]
+
+
+def test_an_amount_in_words_is_one_answer_and_a_rough_size_none() -> None:
+    sentence = "The game has sold more than five million copies, with hundreds of shops sold out."
+    assert spans(sentence, "How many copies of Halo 2 were sold?") == ["five million"]
+    assert spans("Hundreds of ballot papers have disappeared.", "What was the turnout?") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "McEwan and Margaret Atwood are the only nominees to have won the main Booker Prize.",
+    "Rowetta Satchell, Steve Brookstein and G4 are the remaining finalists.",
+])
+def test_a_nominee_or_a_finalist_has_not_won(sentence: str) -> None:
+    start = sentence.index(sentence.split(" ")[0])
+    assert _forecast(sentence, (start, start + len(sentence.split(" ")[0])), []) == 1.0

@@ -58,13 +58,14 @@ _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|st
 # fact itself: "is expected to fetch up to $1m", "which would value United at about £800m", "Spark has
 # made the shortlist". "Will" and "is to" are left out: an archive reports many facts as announced
 # ("Britain is to give a £4m grant"). Not counted where the question itself asks about plans.
-_SHORTLISTED = r"nominat\w*|shortlist\w*|in the running|among the favourites"
+_SHORTLISTED = r"nominat\w*|nominees?|finalists?|contenders?|shortlist\w*|in the running|among the favourites"
 _FORECAST = re.compile(rf"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
                        rf"aim(?:s|ing)?|bid|bidding) to|{_SHORTLISTED})\b", re.I)
 _SHORTLIST = re.compile(rf"\b(?:{_SHORTLISTED})\b", re.I)
 _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"
-                              r"promised?|pledged?|propos\w*|nominat\w*|shortlist\w*|possible|potential|"
+                              r"promised?|pledged?|propos\w*|nominat\w*|nominees?|finalists?|contenders?|shortlist\w*|possible|"
+                              r"potential|"
                               r"(?:due|agreed?|offer(?:ed)?|scheduled|decided|vowed|threatened) to)\b", re.I)
 # A loss or a denial is not the fact asked for: "Foxx was beaten to the title by Owen".
 _NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|missed out|denied|rejected|"

@@ -156,9 +156,12 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
                  r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
                  r"dozen|dozens|half|third|quarter|double|twice|treble|triple")
+# "five million" is one amount, not "five" and "million"
 NUMBER = re.compile(rf"\d[\d,.]*\s*(?:%|per ?cent|bn|m|k|million|billion|trillion)?\b"
-                    rf"|\b(?:{_NUMBER_WORDS})\b",
+                    rf"|\b(?:{_NUMBER_WORDS})(?:[\s-]+(?:hundred|thousand|million|billion)s?)*\b",
                     re.I)
+# "hundreds of ballot papers", "thousands of pounds": a rough size, not the figure a question asks for
+_VAGUE = re.compile(r"(?:hundreds|thousands|millions|billions|dozens)", re.I)
 MONEY = re.compile(r"[£$€¥]\s?\d[\d,.]*\s*(?:bn|m|k|million|billion|trillion)?\b|"
                    r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:dollars|pounds|euros|yen|roubles|"
                    r"rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?", re.I)
@@ -207,6 +210,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                 or any(k in ("old", "age", "aged") for k in known))
             and not _in_date(sentence, *m.span())
             and not YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
+            and not _VAGUE.fullmatch(m.group(0).strip())
             # "in 19 minutes" is no attendance, "world number 46" no match length: a duration answers
             # "how long" and nothing else
             and (_TIME_UNIT.match(sentence, m.end()) is not None) == duration
@@ -244,8 +248,11 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                     rf"[^.!?\s]\s+{re.escape(text)}\b", context):
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
             if expects == "person" and (text.split()[0] in ("The", "A", "An")
+                                        or (re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 4):a], re.I)
+                                            and not _DEMONYM_END.search(text.split()[0].lower()))
                                         or _PRIZE_OR_EVENT.search(text)):
-                continue  # "Best Actress", "the Davis Cup": a prize or a contest wins nothing
+                continue  # "Best Actress", "the Davis Cup": a prize or a contest wins nothing; "the
+                # Wimbledon finals", "the GB men's team": a name after an article qualifies a thing
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue
             core = re.sub(r"^(?:The|A|An)\s+", "", text)
