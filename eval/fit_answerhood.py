@@ -148,7 +148,7 @@ QUESTION_SIGNS = {
                     (0.0, None)),
     **dict.fromkeys(("top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict",
                      "top_typed_no_candidate", "top_forecast", "top_year_conflict_later",
-                     "min_names_missing_article", "top_year_missing"), (None, 0.0)),
+                     "min_names_missing_article", "top_year_missing", "top_rare_absent"), (None, 0.0)),
 }
 
 

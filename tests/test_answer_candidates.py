@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
+from test_answer_helpers import passages_of
 
-from rag.answer.answerhood import _forecast, _name_share
+from rag.answer.answerhood import FEATURES, Corpus, _forecast, _name_share, features
 from rag.answer.kinds import counted_noun, unit_near
 from rag.answer.question import analyse, candidates
+from rag.answer.support import passage_sentences
+from rag.types import Article, Hit
 
 
 def spans(sentence: str, question: str) -> list[str]:
@@ -203,3 +207,21 @@ def test_an_amount_in_words_is_one_answer_and_a_rough_size_none() -> None:
 def test_a_nominee_or_a_finalist_has_not_won(sentence: str) -> None:
     start = sentence.index(sentence.split(" ")[0])
     assert _forecast(sentence, (start, start + len(sentence.split(" ")[0])), []) == 1.0
+
+
+def test_the_asked_detail_missing_from_everything_retrieved() -> None:
+    """"What was the verdict in the Hatfield trial?" over a story on the trial's start: the rarest word
+    the question asks about ("verdict") is in no retrieved passage, which the answerability model
+    weighs against answering; a story that gives the verdict has it."""
+    def rare_absent(text: str) -> float:
+        article = Article(id="a", title="Hatfield trial", text=text)
+        passage = passages_of(article)[0]
+        sentences = passage_sentences(passage)
+        vectors = np.ones((len(sentences), 4), dtype=np.float32) / 2
+        corpus = Corpus(idf=lambda terms: [{"verdict": 3.0}.get(t, 1.0) for t in terms])
+        _, rows = features("What was the verdict in the Hatfield trial?", sentences, vectors, vectors[0],
+                           [Hit(passage, 1.0, 1)], corpus)
+        return float(rows[0, FEATURES.index("rare_absent")])
+
+    assert rare_absent("Five rail managers went on trial over the Hatfield crash.") == 1.0
+    assert rare_absent("The jury gave its verdict in the Hatfield trial: not guilty.") == 0.0

@@ -2,11 +2,12 @@
 
 Each candidate sentence gets a feature row (embedding and lexical match, whether it holds a candidate
 of the expected answer type that the question does not already contain, whether the question's years
-and names hold in the sentence, its passage, headline and article, its position and retrieval rank),
-and a logistic regression fitted on the dev split of the BBC QA set (eval/fit_answerhood.py) turns
-the row into a probability. The answerer quotes the most probable sentences and refuses when even the
-best is unlikely: a sentence on the right topic that lacks the asked year, name or kind of answer
-scores low, which is what lets a near-miss question be refused.
+and names hold in the sentence, its passage, headline and article, its position and retrieval rank,
+the rarest asked word that nothing retrieved holds), and a logistic regression fitted on the dev
+split of the BBC QA set (eval/fit_answerhood.py) turns the row into a probability. The answerer
+quotes the most probable sentences and refuses when even the best is unlikely: a sentence on the right
+topic that lacks the asked year, name or kind of answer scores low, which is what lets a near-miss
+question be refused.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ MODEL_FILE = Path(__file__).with_name("answerhood.json")
 
 FEATURES = (
     "cos", "cos_gap", "lex", "lex_gap", "lex_context", "lex_passage", "idf_sentence", "idf_context",
-    "relation",
+    "relation", "rare_absent",
     "names_sentence", "names_passage", "names_title", "names_missing_article", "has_names",
     "has_year", "year_sentence", "year_article", "year_conflict", "year_conflict_later",
     "year_sentence_conflict",
@@ -64,8 +65,7 @@ _FORECAST = re.compile(rf"\b(?:would|could|might|(?-i:may)|(?:likely|expected|po
 _SHORTLIST = re.compile(rf"\b(?:{_SHORTLISTED})\b", re.I)
 _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"
-                              r"promised?|pledged?|propos\w*|nominat\w*|nominees?|finalists?|contenders?|shortlist\w*|possible|"
-                              r"potential|"
+                              rf"promised?|pledged?|propos\w*|{_SHORTLISTED}|possible|potential|"
                               r"(?:due|agreed?|offer(?:ed)?|scheduled|decided|vowed|threatened) to)\b", re.I)
 # A loss or a denial is not the fact asked for: "Foxx was beaten to the title by Owen".
 _NEGATIVE = re.compile(r"\b(?:not|never|no longer|beaten|lost|loses|lose|failed|missed out|denied|rejected|"
@@ -89,7 +89,7 @@ QUESTION_FEATURES = (
     "top_score", "margin", "top_share", "top_cos", "top_idf_context", "top_lex_context", "top_names_passage",
     "top_names_missing_article", "top_year_conflict", "top_year_sentence_conflict", "top_typed_no_candidate",
     "top_candidate_support", "top_year_conflict_later", "top_relation", "top_forecast",
-    "top_candidate_unit", "top_year_missing",
+    "top_candidate_unit", "top_year_missing", "top_rare_absent",
     "max_idf_sentence", "max_cos", "any_year_article", "min_names_missing_article",
     "has_names", "has_year", "typed",
 )
@@ -161,7 +161,7 @@ def question_features(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         **{f"top_{name}": float(col[name][top]) for name in (
             "cos", "idf_context", "lex_context", "names_passage", "names_missing_article", "year_conflict",
             "year_sentence_conflict", "typed_no_candidate", "candidate_support", "year_conflict_later",
-            "relation", "forecast", "candidate_unit")},
+            "relation", "forecast", "candidate_unit", "rare_absent")},
         "max_idf_sentence": float(col["idf_sentence"].max()), "max_cos": float(col["cos"].max()),
         "any_year_article": float(col["year_article"].max()),
         "min_names_missing_article": float(col["names_missing_article"].min()),
@@ -326,6 +326,10 @@ def features(
     # Redundancy: the right answer tends to recur across the retrieved passages and headlines.
     passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower()
                            for s in sentences}.values())
+    # the rarest question word in no retrieved passage, against the rarest of all: the asked detail
+    # ("verdict", "successor", "turnout") missing from everything retrieved
+    retrieved, rarest = set(tokenize(" ".join(passages_lower))), max(weights.values(), default=1.0) or 1.0
+    rare_absent = max((w for t, w in weights.items() if t not in retrieved), default=0.0) / rarest
     for i, s in enumerate(sentences):
         p = s.passage
         if p.article_id not in articles:
@@ -349,6 +353,7 @@ def features(
             "lex_context": lexical_coverage(terms, context), "lex_passage": lexical_coverage(terms, p_lower),
             "idf_sentence": weighted(s.text), "idf_context": weighted(context),
             "relation": lexical_coverage(relation, context),
+            "rare_absent": rare_absent,
             "names_sentence": _name_share(frame.names, s_lower, s.text),
             "names_passage": _name_share(frame.names, p_lower, p_text),
             "names_title": _name_share(frame.names, (p.title or "").lower(), p.title or ""),
