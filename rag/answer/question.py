@@ -247,12 +247,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             if not sentence[:a].strip() and " " not in text and not re.search(
                     rf"[^.!?\s]\s+{re.escape(text)}\b", context):
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
-            if expects == "person" and (text.split()[0] in ("The", "A", "An")
-                                        or (re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 4):a], re.I)
-                                            and not _DEMONYM_END.search(text.split()[0].lower()))
-                                        or _PRIZE_OR_EVENT.search(text)):
-                continue  # "Best Actress", "the Davis Cup": a prize or a contest wins nothing; "the
-                # Wimbledon finals", "the GB men's team": a name after an article qualifies a thing
+            if expects == "person" and not _may_be_person(text, sentence[max(0, a - 4):a]):
+                continue
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue
             core = re.sub(r"^(?:The|A|An)\s+", "", text)
@@ -349,6 +345,19 @@ _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.da
 _DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+(?!(?:in|on|at|of|to|for|by|from|with|and|or|as|"
                       r"has|had|have|is|was|were|are|will|would|could|said|says)\b)[a-z]")
 _DEMONYM_END = re.compile(r"^[a-z]{3,}(?:ian|ese|ish|an|i|ch)$")
+
+
+def _may_be_person(text: str, before: str) -> bool:
+    """Whether a capitalised run (`before`: the few characters ahead of it) could name a person: not a
+    prize or a contest ("Best Actress", "the Davis Cup"), and not a name after an article, which
+    qualifies a thing ("the Wimbledon finals", "the GB men's team"), unless a nationality opens it
+    ("the Australian Lleyton Hewitt")."""
+    first = text.split()[0]
+    if first in ("The", "A", "An") or _PRIZE_OR_EVENT.search(text):
+        return False
+    return not (re.search(r"\b(?:the|a|an)\s+$", before, re.I) and not _DEMONYM_END.search(first.lower()))
+
+
 # words capitalised only because they open a sentence, which the name pattern would join to a name
 _OPENERS = frozenset(str.split(
     """Although Though While Whilst When Whenever Where After Before Since Until As If Unless Because
