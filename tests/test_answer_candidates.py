@@ -12,8 +12,9 @@ import pytest
 from test_answer_helpers import passages_of
 
 from rag.answer.answerhood import FEATURES, Corpus, _forecast, _name_share, features
+from rag.answer.candidates import candidates
 from rag.answer.kinds import counted_noun, unit_near
-from rag.answer.question import analyse, candidates
+from rag.answer.question import analyse
 from rag.answer.support import passage_sentences
 from rag.types import Article, Hit
 
@@ -37,7 +38,7 @@ def spans(sentence: str, question: str) -> list[str]:
     ("By how much did British Airways' profits fall in the three months to December 2004?",
      "Reporting its results for the three months to 31 December 2004, the airline made a pre-tax profit of "
      "£75m ($141m) compared with £125m a year earlier.",
-     ["£75m", "$141m", "£125m"]),
+     ["£75m", "£125m"]),
     # "what date" wants a day, not a bare year or a month
     ("What date did Gordon Brown set for his 2005 Budget?",
      "Next month's Budget will be Mr Brown's eighth since Labour came to power in 1997.",
@@ -55,7 +56,7 @@ def spans(sentence: str, question: str) -> list[str]:
      ["9,835"]),
     ("How long did Tim Henman's win over Greg Rusedski last?",
      "World number 46 Rusedski broke in the ninth game; the match lasted two hours and 10 minutes.",
-     ["two", "10"]),
+     ["two hours and 10 minutes"]),
     # an apostrophe inside a word neither opens nor closes a quoted title
     ("What is the name of the MTV programme that McDonald's agreed to sponsor?",
      "McDonald's golden arches, name and \"I'm loving it\" catchphrase will be used.",

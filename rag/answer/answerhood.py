@@ -22,15 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.candidates import answer_span, candidates
 from rag.answer.kinds import counted_noun, near_kind, unit_near
-from rag.answer.question import (
-    SHORT_TYPES,
-    QuestionFrame,
-    analyse,
-    answer_span,
-    candidates,
-    known_words,
-)
+from rag.answer.question import SHORT_TYPES, QuestionFrame, analyse, known_words
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
@@ -61,7 +55,7 @@ _SAID = re.compile(r"\b(?:said|says|told|added|argued|claimed|warned|insisted|st
 # ("Britain is to give a £4m grant"). Not counted where the question itself asks about plans.
 _SHORTLISTED = r"nominat\w*|nominees?|finalists?|contenders?|shortlist\w*|in the running|among the favourites"
 _FORECAST = re.compile(rf"\b(?:would|could|might|(?-i:may)|(?:likely|expected|poised|tipped|hop(?:e|es|ing)|"
-                       rf"aim(?:s|ing)?|bid|bidding) to|{_SHORTLISTED})\b", re.I)
+                       rf"aim(?:s|ing)?|bid|bidding) to|predict(?:s|ed|ing)?|{_SHORTLISTED})\b", re.I)
 _SHORTLIST = re.compile(rf"\b(?:{_SHORTLISTED})\b", re.I)
 _FUTURE_QUESTION = re.compile(r"\b(?:will|would|going to|expected|expect|plans?|planned|set to|could|might|"
                               r"should|hopes?|aims?|forecasts?|predict\w*|tipped|favourites?|likely|intends?|"

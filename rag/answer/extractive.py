@@ -21,8 +21,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, headed_sentence, load_model
+from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
-from rag.answer.question import QuestionFrame, answer_span, candidates, known_words
+from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
 from rag.dates import YEAR

@@ -13,6 +13,23 @@ from rag.retrieval.bm25 import tokenize
 _NOT_KINDS = frozenset(str.split("""is was are were did does do has had will would can could should
     year years date day days month time kind type sort part percentage proportion share number happened"""))
 
+# the kinds of thing that are people: "which coach", "which IBM researcher", "which BT figure"
+_PERSON = re.compile(r"\w+(?:ist|man|woman|person|er|or|ee)|leader|chief|head|boss|official|figure|"
+                     r"secretary|judge|king|queen|member|executive|analyst|star|mp|minister|actress|"
+                     r"athlete|candidate|chancellor|tycoon|founder|spokesperson|presenter|chairman|"
+                     r"coach|player|singer|director|manager", re.I)
+_NOT_PERSON = re.compile(r"\w*(?:maker|insurer|carrier|operator|retailer|distributor|provider|supplier|"
+                         r"manufacturer|broadcaster|publisher|lender|developer|exporter|importer|computer|"
+                         r"number|order|letter|paper|water|weather|character|cent(?:er|re)|border|"
+                         r"chapter|counter|cover|power|motor|sector|monitor|error|factor|corridor|"
+                         r"theatre|tower|quarter|poster|register|trailer|thriller)", re.I)
+
+
+def person_kind(kind: str | None) -> bool:
+    """Whether the kind a "which X" question asks for is a person ("which party leader", "which jazz
+    flautist"), not a thing that ends like one ("which carmaker", "which computer")."""
+    return bool(kind and _PERSON.fullmatch(kind) and not _NOT_PERSON.fullmatch(kind))
+
 
 # words after "which" that qualify the kind rather than name it ("which former minister")
 _QUALIFIERS = frozenset(str.split("former new first last main top other same only little big small"))

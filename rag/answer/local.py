@@ -24,11 +24,12 @@ from typing import Any, cast
 
 import numpy as np
 
+from rag.answer.candidates import candidates
 from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_judge import chatml, judge_messages
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
-from rag.answer.question import SHORT_TYPES, analyse, candidates, known_words
+from rag.answer.question import SHORT_TYPES, analyse, known_words
 from rag.answer.rewrite import BEST_QUOTE_NAMES
 from rag.answer.support import best_span, content_terms
 from rag.embedding import Embedder

@@ -8,16 +8,12 @@ not already contain, and the question's years and names must hold in the sentenc
 
 from __future__ import annotations
 
-import calendar
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer.kinds import asked_kind, near_kind
+from rag.answer.kinds import asked_kind, person_kind
 from rag.answer.support import content_terms
 from rag.dates import YEAR
-from rag.retrieval.bm25 import tokenize
-from rag.retrieval.timequery import _MONTH_RE
 
 # answer types; "open" is a why/how/what-did-X-say question with no single short answer
 TYPES = ("person", "date", "number", "money", "place", "name", "open")
@@ -27,7 +23,7 @@ _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|sell|sold|spend|sp
                 r"earned|profit|profits|revenue|revenues|sales|deal|fee|fine|fined|bid|offer|value|valued|"
                 r"budget|salary|tax|debt|owe|owed|loss|losses|invest|invested|charge|bill|compensation")
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t) for p, t in (
-    (r"^\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", "person"),
+    (r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?:with|to|by|for|from)\s+)?(?:who|whom)\b", "person"),
     (r"\bwhose\b", "person"),
     # "when" asks for a date where it opens the question; inside one ("What best did he set when
     # winning...") it is a conjunction, and the question's own phrase decides
@@ -69,7 +65,7 @@ _QUOTED = re.compile(r"(?<![\w,.;:!?])(?:[\"“]([^\"“”]{3,60})[\"”]"
 # capitalised runs; the first word of the question is skipped unless it is clearly a name
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
                       r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
-_NOT_NAMES = frozenset(str.split(
+NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
     Tell Name List Compare Give Show Please If After Before During Since Until Between Over"""
@@ -113,7 +109,10 @@ def analyse(question: str) -> QuestionFrame:
     else:
         shape = "factoid"
     years = tuple(dict.fromkeys(YEAR.findall(q)))
-    return QuestionFrame(shape, expects, years, names_in(q), asked_kind(q))
+    kind = asked_kind(q)
+    if expects == "name" and person_kind(kind):
+        expects = "person"  # "which party leader", "which jazz flautist"
+    return QuestionFrame(shape, expects, years, names_in(q), kind)
 
 
 def known_words(question: str, frame: QuestionFrame) -> tuple[str, ...]:
@@ -136,7 +135,7 @@ def names_in(text: str) -> tuple[str, ...]:
     out: list[str] = [text[a:b].lower() for a, b in quoted_spans(text)]
     for m in _CAP_RUN.finditer(text):
         words = m.group(0).split()
-        while words and (words[0] in _NOT_NAMES or words[0].lower() in ("of", "the", "and", "&")
+        while words and (words[0] in NOT_NAMES or words[0].lower() in ("of", "the", "and", "&")
                          or YEAR.fullmatch(words[0])):
             words = words[1:]
         while words and words[-1].lower() in ("of", "the", "and", "&", "de", "van", "von"):
@@ -148,222 +147,3 @@ def names_in(text: str) -> tuple[str, ...]:
         if len(name) > 1:
             out.append(name)
     return tuple(dict.fromkeys(out))
-
-
-# --- answer candidates in a sentence -------------------------------------------------------------
-
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-                 r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-                 r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
-                 r"dozen|dozens|half|third|quarter|double|twice|treble|triple")
-# "five million" is one amount, not "five" and "million"
-NUMBER = re.compile(rf"\d[\d,.]*\s*(?:%|per ?cent|bn|m|k|million|billion|trillion)?\b"
-                    rf"|\b(?:{_NUMBER_WORDS})(?:[\s-]+(?:hundred|thousand|million|billion)s?)*\b",
-                    re.I)
-# "hundreds of ballot papers", "thousands of pounds": a rough size, not the figure a question asks for
-_VAGUE = re.compile(r"(?:hundreds|thousands|millions|billions|dozens)", re.I)
-MONEY = re.compile(r"[£$€¥]\s?\d[\d,.]*\s*(?:bn|m|k|million|billion|trillion)?\b|"
-                   r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:dollars|pounds|euros|yen|roubles|"
-                   r"rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?", re.I)
-DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}})?|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b|"
-                  r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
-                  r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|"
-                  r"next (?:week|month|"
-                  r"year)|this (?:week|month|year)|\d{1,2}(?:st|nd|rd|th) century)\b", re.I)
-_SENT_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s+)?\b[A-Z][\w'’.&-]*"
-                        r"(?:\s+(?:de|van|von|da|del|di|bin|al|of|the|and|&)?\s*[A-Z][\w'’.&-]*)*")
-
-
-def candidates(sentence: str, expects: str, known: tuple[str, ...],
-               context: str = "", kind: str | None = None) -> list[tuple[int, int]]:
-    """Spans of `sentence` that could be the answer of type `expects` and are not already in the
-    question (`known`: lower-cased names, years and words of the question; `kind`: the frame's). A
-    capitalised word that opens the sentence counts as a name only when `context` (its passage)
-    capitalises it mid-sentence.
-
-    >>> s = "Jamie Foxx picked up best actor for playing soul star Ray Charles in Ray."
-    >>> [s[a:b] for a, b in candidates(s, "person", ("oscar",))]
-    ['Jamie Foxx', 'Ray Charles', 'Ray']
-    >>> v = "Hilary Swank won Best Actress while Foxx triumphed, a former Davis Cup player said."
-    >>> [v[a:b] for a, b in candidates(v, "person", ("oscar",))]
-    ['Hilary Swank', 'Foxx']
-    >>> t = "Rosneft bought it in a deal worth $9.4bn (£5bn)."
-    >>> [t[a:b] for a, b in candidates(t, "money", ())]
-    ['$9.4bn', '£5bn']
-    >>> u = "Novartis bought 67.7% of Eon Labs, founded in 1997, for $31 a share and will cut 1,000 jobs."
-    >>> [u[a:b] for a, b in candidates(u, "number", ("how", "many", "jobs"))]
-    ['1,000']
-    """
-    if expects == "money":
-        found = [m.span() for m in MONEY.finditer(sentence)]
-        if not found:  # "25.4bn" without its currency; a bare number is rarely a price
-            found = [m.span() for m in NUMBER.finditer(sentence)
-                     if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
-    elif expects == "number":
-        # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
-        duration = _asks(known, r"how long")
-        counting = _asks(known, r"how many") and not any(
-            k in ("percentage", "percent", "proportion", "share") for k in known)
-        found = ([] if counting else [m.span() for m in MONEY.finditer(sentence)]) + [
-            m.span() for m in NUMBER.finditer(sentence)
-            if (not re.match(r"-year-old|-years-old| years? old", sentence[m.end():m.end() + 10])
-                or any(k in ("old", "age", "aged") for k in known))
-            and not _in_date(sentence, *m.span())
-            and not YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
-            and not _VAGUE.fullmatch(m.group(0).strip())
-            # "in 19 minutes" is no attendance, "world number 46" no match length: a duration answers
-            # "how long" and nothing else
-            and (_TIME_UNIT.match(sentence, m.end()) is not None) == duration
-            and not (counting and (re.search(r"per ?cent$", m.group(0))
-                                   or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
-                                   or MONEY.match(sentence, max(m.start() - 1, 0))))]
-    elif expects == "date":
-        # "what year" wants a year, not "Monday"; "what date", "which day" want a day, not a bare year,
-        # a month ("next July") or "this month"
-        year = _asks(known, r"(?:what|which) year")
-        day = not year and _asks(known, r"(?:what|which) (?:date|day)")
-        found = [m.span() for m in DATE.finditer(sentence)
-                 if (not year or YEAR.search(m.group(0)))
-                 and not (day and (YEAR.fullmatch(m.group(0).strip())
-                                   or not re.search(r"\d|day\b", m.group(0), re.I)))]
-    elif expects in ("person", "place", "name"):
-        found = []
-        for m in _SENT_NAME.finditer(sentence):
-            a, b = m.span()
-            while b > a and sentence[b - 1] in ".'’":
-                b -= 1
-            first = sentence[a:b].split(" ", 1)
-            if not sentence[:a].strip() and first[0] in _OPENERS:  # the sentence's opening word is no name:
-                if len(first) == 1:
-                    continue  # "While saying he admired..."
-                a += len(first[0]) + 1  # "Although Mr Raskin ..."
-            month = re.match(r"(\w+)\s+(?:and|&)\s+", sentence[a:b])
-            if month and month.group(1).lower() in _CALENDAR:
-                a += month.end()  # "in December and Yugansk was sold": a month is no part of a name
-            text = sentence[a:b]
-            if text.endswith(("'s", "’s")):
-                b -= 2
-                text = sentence[a:b]
-            if not sentence[:a].strip() and " " not in text and not re.search(
-                    rf"[^.!?\s]\s+{re.escape(text)}\b", context):
-                continue  # a capitalised first word that its passage never capitalises mid-sentence
-            if expects == "person" and not _may_be_person(text, sentence[max(0, a - 4):a]):
-                continue
-            if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
-                continue
-            core = re.sub(r"^(?:The|A|An)\s+", "", text)
-            if re.search(r"-[a-z]", core) and " " not in core:
-                continue  # "Oscar-nominated", "The Newport-based": a compound adjective, not a name
-            found.append((a, b))
-        if expects == "name":  # titles of shows, songs, books: often in quotes, not always capitalised
-            found += quoted_spans(sentence)
-        if kind and expects != "person":
-            # an apposition names the asked kind in lower case: "its main drug, desmoteplase, ...",
-            # "the radius, a large bone"
-            h = rf"(?i:{re.escape(kind)}s?)"
-            found += [m.span(1) for rx in (rf"\b{h},\s+([a-z][\w-]{{3,}})\s*[,.]",
-                                           rf"\b[Tt]he ([a-z][\w-]{{3,}}), an? (?:[\w-]+ ){{0,3}}{h}\b",
-                                           rf"\b{h} (?:called|named|known as) ([A-Za-z][\w-]+)",
-                                           # "a Nokia 3220 handset": a name or model number before it
-                                           rf"((?:[A-Z][\w-]*|\d[\w-]*)(?:\s+(?:[A-Z][\w-]*|\d[\w-]*))*)"
-                                           rf"\s+{h}\b")
-                      for m in re.finditer(rx, sentence)]
-    else:
-        return []
-    known_stems = set(tokenize(" ".join(known)))
-    kind_stems = set(tokenize(kind or ""))
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(set(found)):
-        while b > a and sentence[b - 1] in " ,.;:":
-            b -= 1
-        text = sentence[a:b].lower()
-        stems = [w for w in tokenize(text) if w not in _TITLES]
-        if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
-            continue
-        if " " not in text and (_DEMONYM.match(sentence, a) or (len(text) >= 4 and any(
-                k.startswith(text[:4]) and _DEMONYM_END.search(k) for k in known))):
-            continue  # "Russian company"; "Sweden" when the question asks for a "Swedish town"
-        if expects in ("person", "name") and stems[-1] in known_stems and stems[-1] not in kind_stems:
-            continue  # "Sir Edward Heath" when the question names Heath: not a new name ("Three Gorges
-            # Dam" for "which dam" is one)
-        if out and a < out[-1][1]:  # overlapping matches: keep the longer
-            if b - a > out[-1][1] - out[-1][0]:
-                out[-1] = (a, b)
-            continue
-        out.append((a, b))
-    return out
-
-
-def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
-                kind: str | None = None) -> tuple[int, int] | None:
-    """The candidate a reader would take as the sentence's answer: one of the asked kind first, then
-    the one nearest the question's words ("beaten to the title by Owen": Owen, not Foxx)."""
-    if not spans:
-        return None
-    words = sentence.lower()
-    positions = [i for t in terms for i in (words.find(t),) if i >= 0]
-
-    def distance(span: tuple[int, int]) -> int:
-        a, b = span
-        return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
-
-    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), distance(span)))
-
-
-def _asks(known: tuple[str, ...], phrase: str) -> bool:
-    """Whether the question's words (in order in `known`) hold `phrase` ("what year", not "60 years")."""
-    return re.search(rf"\b{phrase}\b", " ".join(known)) is not None
-
-
-_TIME_UNIT = re.compile(r"[\s-]*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
-                        r"decades?|centuries|century)\b", re.I)
-
-
-def _in_date(sentence: str, a: int, b: int) -> bool:
-    """Whether the number at sentence[a:b] is a day of a date ("31 December", "May 20"), not a quantity.
-
-    >>> s = "Profits for the three months to 31 December fell 2% to 75m."
-    >>> _in_date(s, s.index("31"), s.index("31") + 2), _in_date(s, s.index("75m"), s.index("75m") + 3)
-    (True, False)
-    """
-    day = sentence[a:b].strip(" ,.")
-    if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", day):
-        return False
-    after, before = sentence[b:b + 12], sentence[max(0, a - 11):a]
-    return bool(re.match(rf"\s*(?:{_MONTH_RE})\b", after, re.I)
-                or re.search(rf"\b(?:{_MONTH_RE})\.?\s*$", before, re.I))
-
-
-_PRIZE_OR_EVENT = re.compile(r"^(?:Best|Outstanding|Lifetime)\b|\b(?:Cup|Open|Awards?|Prize|Trophy|"
-                             r"Championships?|Games|Festival|Slam|Series|Show|Conference|Summit|Olympics|"
-                             r"Finals?|Tour)$")
-_TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "teenag",
-                     "the", "of", "and", "a", "s"])
-_CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
-# "Russian company", "Japanese carmaker": a nationality before a noun, not a name
-# ("Japan is", "Trollhaettan in" are places: a verb or preposition after the word is no noun)
-_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+(?!(?:in|on|at|of|to|for|by|from|with|and|or|as|"
-                      r"has|had|have|is|was|were|are|will|would|could|said|says)\b)[a-z]")
-_DEMONYM_END = re.compile(r"^[a-z]{3,}(?:ian|ese|ish|an|i|ch)$")
-
-
-def _may_be_person(text: str, before: str) -> bool:
-    """Whether a capitalised run (`before`: the few characters ahead of it) could name a person: not a
-    prize or a contest ("Best Actress", "the Davis Cup"), and not a name after an article, which
-    qualifies a thing ("the Wimbledon finals", "the GB men's team"), unless a nationality opens it
-    ("the Australian Lleyton Hewitt")."""
-    first = text.split()[0]
-    if first in ("The", "A", "An") or _PRIZE_OR_EVENT.search(text):
-        return False
-    return not (re.search(r"\b(?:the|a|an)\s+$", before, re.I) and not _DEMONYM_END.search(first.lower()))
-
-
-# words capitalised only because they open a sentence, which the name pattern would join to a name
-_OPENERS = frozenset(str.split(
-    """Although Though While Whilst When Whenever Where After Before Since Until As If Unless Because
-    But And Or So Yet However Meanwhile Despite Following With Without Under Over In On At For From By To
-    Then Now Today Yesterday Last Next This That These Those His Her Their Its Our My Former
-    Both Neither Either Only Even Also Instead Earlier Later Recently Currently"""
-))
-_NOT_NAMES_LOWER = frozenset(w.lower() for w in _NOT_NAMES) | {
-    "he", "she", "they", "we", "but", "however", "i", "i'm", "i’m"}

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.answer.candidates import candidates
 from rag.answer.llm import complete, llm_configured
 from rag.answer.markers import strip_markers
 from rag.answer.prompt import rewrite_messages
-from rag.answer.question import analyse, candidates, known_words
+from rag.answer.question import analyse, known_words
 from rag.errors import LLMUnavailable
 from rag.settings import LLMSettings
 

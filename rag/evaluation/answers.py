@@ -4,6 +4,8 @@ Per question: `answer_question` (a follow-up with its first turn as history), th
 - correct: an accepted answer string is in the answer text (markers removed), case and number format
   ignored ("$9.4bn" = "9.4 billion", "12,500" = "12500");
 - cited: an accepted answer string is inside one of the cited quotes;
+- short answer right: where the answer leads with a short answer (a name, figure, date), it holds an
+  accepted answer string;
 - refused: the answer is not grounded (the answerer said the archive does not cover the question).
 Aggregated as accuracy and false refusals on answerable questions, rejection on unanswerable ones,
 per kind and per answer type, with latency; every quote checked against its article slice.
@@ -77,12 +79,17 @@ def ask_all(items: Sequence[QAItem], retriever: Any, settings: Settings, progres
                  for c in answer.citations]
         refused = not answer.grounded
         correct = item.answerable and not refused and answer_in(strip_markers(answer.text), item.answers)
+        # the short answer, where the answer leads with one: its first paragraph is its first quote alone
+        lead = strip_markers(answer.text.split("\n\n", 1)[0]).strip()
+        short = lead if answer.citations and "\n\n" in answer.text and lead == answer.citations[0].quote \
+            else None
         records.append({
             "id": item.id, "kind": item.kind, "type": item.type, "reason": item.reason,
             "split": item.split, "answerable": item.answerable, "question": item.question,
             "query": answer.query, "refused": refused, "correct": correct,
             "cited": correct and any(answer_in(c.quote, item.answers) for c in answer.citations),
             "gold_cited": any(c.article_id in item.gold_article_ids for c in answer.citations),
+            "short": short, "short_correct": short is not None and answer_in(short, item.answers),
             "citations": len(exact), "exact": sum(exact), "seconds": round(seconds, 4),
             "answer": answer.text,
         })
@@ -95,6 +102,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     una = [r for r in records if not r["answerable"]]
     factoid = [r for r in ans if r["kind"] == "factoid"]
     n_cit = sum(r["citations"] for r in records)
+    shorts = [r for r in factoid if r.get("short") and not r["refused"]]
     out: dict[str, Any] = {
         "questions": len(records),
         "answerable / unanswerable": f"{len(ans)} / {len(una)}",
@@ -102,6 +110,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "cited accuracy, factoid": _mean([r["cited"] for r in factoid]),
         "accuracy, all answerable": _mean([r["correct"] for r in ans]),
         "cited accuracy, all answerable": _mean([r["cited"] for r in ans]),
+        "short answer right, factoid answers with one": _mean([r["short_correct"] for r in shorts]),
         "rejection, unanswerable": _mean([r["refused"] for r in una]),
         "false refusals, answerable": _mean([r["refused"] for r in ans]),
         "cites a gold article, answerable": _mean([r["gold_cited"] for r in ans]),
