@@ -27,7 +27,8 @@ NUMBER = re.compile(rf"\d[\d,.]*(?:\s*%|\s*(?:per ?cent|bn|m|k|million|billion|t
 # "hundreds of ballot papers", "thousands of pounds": a rough size, not the figure a question asks for
 _VAGUE = re.compile(r"(?:hundreds|thousands|millions|billions|dozens)", re.I)
 MONEY = re.compile(r"[£$€¥]\s?\d[\d,.]*\s*(?:bn|m|k|million|billion|trillion)?\b|"
-                   r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:dollars|pounds|euros|yen|roubles|"
+                   r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:(?-i:[A-Z][a-z]+)\s+){0,2}"
+                   r"(?:dollars|pounds|euros|yen|roubles|"
                    r"rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?", re.I)
 DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}})?|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b|"
                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
@@ -69,6 +70,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         counting = _asks(known, r"how many") and not any(
             k in ("percentage", "percent", "proportion", "share") for k in known)
         age = _asks(known, r"how old|(?:what|which) age|aged")
+        if _asks(known, r"(?:what|which|final) score"):  # "by what score": a result, "17-12"
+            return [m.span() for m in re.finditer(r"\b\d{1,3}-\d{1,3}\b", sentence)]
         money = [m.span() for m in MONEY.finditer(sentence)]
         sums = _first_currency(money, sentence)
         found = [] if counting or age else sums
@@ -82,12 +85,16 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                     or _in_date(sentence, *m.span())
                     or YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
                     or _VAGUE.fullmatch(m.group(0).strip())
+                    # "first-half", "half-time": part of a word, not an amount
+                    or (m.group(0).lower() in ("half", "third", "quarter")
+                        and "-" in sentence[max(m.start() - 1, 0):m.end() + 1])
                     # "in 19 minutes" is no attendance, "world number 46" no match length: a duration
                     # answers "how long" and nothing else
                     or (not age and (unit is not None) != duration)
                     or (counting and (re.search(r"(?:%|per ?cent)$", m.group(0))
                                       or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
-                                      or MONEY.match(sentence, max(m.start() - 1, 0))))):
+                                      or any(MONEY.match(sentence, i)
+                                             for i in (max(m.start() - 1, 0), m.start()))))):
                 continue
             if duration and unit:  # a duration keeps its units: "two hours and 10 minutes", not "two"
                 if found and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[found[-1][1]:m.start()]):
@@ -98,13 +105,14 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                 found.append(m.span())
     elif expects == "date":
         # "what year" wants a year, not "Monday"; "what date", "which day" want a day, not a bare year,
-        # a month ("next July") or "this month"
+        # a month ("next July") or "this month"; "what date" a numbered one, not "Wednesday"
         year = _asks(known, r"(?:what|which) year")
-        day = not year and _asks(known, r"(?:what|which) (?:date|day)")
+        date = not year and _asks(known, r"(?:what|which) date")
+        day = not year and (date or _asks(known, r"(?:what|which) day"))
         found = [m.span() for m in DATE.finditer(sentence)
                  if (not year or YEAR.search(m.group(0)))
                  and not (day and (YEAR.fullmatch(m.group(0).strip())
-                                   or not re.search(r"\d|day\b", m.group(0), re.I)))]
+                                   or not re.search(r"\d" if date else r"\d|day\b", m.group(0), re.I)))]
     elif expects in ("person", "place", "name"):
         found = []
         for m in _SENT_NAME.finditer(sentence):
@@ -112,7 +120,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             while b > a and sentence[b - 1] in ".'’":
                 b -= 1
             first = sentence[a:b].split(" ", 1)
-            if not sentence[:a].strip() and first[0] in _OPENERS:  # the sentence's opening word is no name:
+            opens = not sentence[:a].strip(_OPENING_MARKS)
+            if opens and first[0] in _OPENERS:  # the sentence's opening word is no name:
                 if len(first) == 1:
                     continue  # "While saying he admired..."
                 a += len(first[0]) + 1  # "Although Mr Raskin ..."
@@ -124,7 +133,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             if text.endswith(("'s", "’s")):
                 b -= 2
                 text = sentence[a:b]
-            if not sentence[:a].strip() and " " not in text and not re.search(
+            if not sentence[:a].strip(_OPENING_MARKS) and " " not in text and not re.search(
                     rf"[^.!?\s]\s+{re.escape(text)}\b", context):
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
             if expects == "person" and not _may_be_person(text, sentence[max(0, a - 24):a]):
@@ -145,8 +154,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                                            rf"\b[Tt]he ([a-z][\w-]{{3,}}), an? (?:[\w-]+ ){{0,3}}{h}\b",
                                            rf"\b{h} (?:called|named|known as) ([A-Za-z][\w-]+)",
                                            # "a Nokia 3220 handset": a name or model number before it
+                                           # (in lower case: "Cannes Film Festival" is no film)
                                            rf"((?:[A-Z][\w-]*|\d[\w-]*)(?:\s+(?:[A-Z][\w-]*|\d[\w-]*))*)"
-                                           rf"\s+{h}\b")
+                                           rf"\s+{re.escape(kind)}s?\b")
                       for m in re.finditer(rx, sentence)]
     else:
         return []
@@ -226,9 +236,10 @@ def _in_date(sentence: str, a: int, b: int) -> bool:
                 or re.search(rf"\b(?:{_MONTH_RE})\.?\s*$", before, re.I))
 
 
-_PRIZE_OR_EVENT = re.compile(r"^(?:Best|Outstanding|Lifetime)\b|\b(?:Cup|Open|Awards?|Prize|Trophy|"
+_THING_OR_PLACE = re.compile(r"^(?:Best|Outstanding|Lifetime)\b|\b(?:Cup|Open|Awards?|Prize|Trophy|"
                              r"Championships?|Games|Festival|Slam|Series|Show|Conference|Summit|Olympics|"
-                             r"Finals?|Tour)$")
+                             r"Finals?|Tour|Street|Road|Avenue|Boulevard|Square|Stadium|Park|Theatre|Hall|"
+                             r"Centre|Center|Bridge|Airport|Station|Island)$")
 _TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "teenag",
                      "the", "of", "and", "a", "s"])
 _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
@@ -245,14 +256,16 @@ def _may_be_person(text: str, before: str) -> bool:
     "five Wimbledon titles"), and not a name after an article, which qualifies a thing ("the Wimbledon
     finals", "the GB men's team"), unless a nationality opens it ("the Australian Lleyton Hewitt")."""
     first = text.split()[0]
-    if (first in ("The", "A", "An") or _PRIZE_OR_EVENT.search(text) or _WHERE_OR_COUNTED.search(before)
+    if (first in ("The", "A", "An") or _THING_OR_PLACE.search(text) or _WHERE_OR_COUNTED.search(before)
             or re.fullmatch(r"[A-Z]{2,5}s?", text)):  # an acronym ("US", "BNP") names no person
         return False
     return not (re.search(r"\b(?:the|a|an)\s+$", before, re.I) and not _DEMONYM_END.search(first.lower()))
 
 
-# "in Moscow", "at Twickenham", "five Wimbledon titles": a place, or a name counted as a thing
-_WHERE_OR_COUNTED = re.compile(rf"(?:\b(?:in|at)(?:\s+\w+['’]s)?|\d|\b(?:{_NUMBER_WORDS}))\s+$", re.I)
+# "in Moscow", "at the central London ceremony", "five Wimbledon titles": a place, or a name counted
+_WHERE_OR_COUNTED = re.compile(rf"(?:\b(?:in|at)(?:\s+the(?:\s+(?-i:[a-z]+))?|\s+\w+['’]s)?|\d|"
+                               rf"\b(?:{_NUMBER_WORDS}))\s+$", re.I)
+_OPENING_MARKS = " \"'“‘("
 
 
 # words capitalised only because they open a sentence, which the name pattern would join to a name
