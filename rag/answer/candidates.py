@@ -65,44 +65,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             found = [m.span() for m in NUMBER.finditer(sentence)
                      if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
     elif expects == "number":
-        # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
-        duration = _asks(known, r"how long")
-        counting = _asks(known, r"how many") and not any(
-            k in ("percentage", "percent", "proportion", "share") for k in known)
-        age = _asks(known, r"how old|(?:what|which) age|aged")
         if _asks(known, r"(?:what|which|final) score"):  # "by what score": a result, "17-12"
             return [m.span() for m in re.finditer(r"\b\d{1,3}-\d{1,3}\b", sentence)]
-        money = [m.span() for m in MONEY.finditer(sentence)]
-        sums = _first_currency(money, sentence)
-        found = [] if counting or age else sums
-        for m in NUMBER.finditer(sentence):
-            if any(a <= m.start() < b for a, b in money if (a, b) not in sums):
-                continue  # the figure of a conversion: "£75m ($141m)"
-            unit = _TIME_UNIT.match(sentence, m.end())
-            said_as_age = bool(re.match(r"-years?-old| years? old", sentence[m.end():m.end() + 10])
-                               or re.search(r"\b(?:aged|age of)\s*$", sentence[:m.start()]))
-            if (said_as_age != age  # an age answers "how old" and nothing else: "aged 92", "27-year-old"
-                    or _in_date(sentence, *m.span())
-                    or YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
-                    or _VAGUE.fullmatch(m.group(0).strip())
-                    # "first-half", "half-time": part of a word, not an amount
-                    or (m.group(0).lower() in ("half", "third", "quarter")
-                        and "-" in sentence[max(m.start() - 1, 0):m.end() + 1])
-                    # "in 19 minutes" is no attendance, "world number 46" no match length: a duration
-                    # answers "how long" and nothing else
-                    or (not age and (unit is not None) != duration)
-                    or (counting and (re.search(r"(?:%|per ?cent)$", m.group(0))
-                                      or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
-                                      or any(MONEY.match(sentence, i)
-                                             for i in (max(m.start() - 1, 0), m.start()))))):
-                continue
-            if duration and unit:  # a duration keeps its units: "two hours and 10 minutes", not "two"
-                if found and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[found[-1][1]:m.start()]):
-                    found[-1] = (found[-1][0], unit.end())
-                else:
-                    found.append((m.start(), unit.end()))
-            else:
-                found.append(m.span())
+        found = _amounts(sentence, known)
     elif expects == "date":
         # "what year" wants a year, not "Monday"; "what date", "which day" want a day, not a bare year,
         # a month ("next July") or "this month"; "what date" a numbered one, not "Wednesday"
@@ -168,7 +133,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             b -= 1
         text = sentence[a:b].lower()
         stems = [w for w in tokenize(text) if w not in _TITLES]
-        if not stems or text in _LOWERNOT_NAMES or all(w in known_stems for w in stems):
+        if not stems or text in _NOT_NAMES_LOWER or all(w in known_stems for w in stems):
             continue
         if " " not in text and (_DEMONYM.match(sentence, a) or (len(text) >= 4 and any(
                 k.startswith(text[:4]) and _DEMONYM_END.search(k) for k in known))):
@@ -182,6 +147,49 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
             continue
         out.append((a, b))
     return out
+
+
+def _amounts(sentence: str, known: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The figures of `sentence` that could answer a number question whose words are `known`: a count
+    for "how many", a duration with its units for "how long", an age for "how old", else any amount."""
+    duration = _asks(known, r"how long")
+    # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
+    counting = _asks(known, r"how many") and not any(
+        k in ("percentage", "percent", "proportion", "share") for k in known)
+    age = _asks(known, r"how old|(?:what|which) age|aged")
+    money = [m.span() for m in MONEY.finditer(sentence)]
+    sums = _first_currency(money, sentence)
+    conversions = [span for span in money if span not in sums]
+    found = [] if counting or age else list(sums)
+    for m in NUMBER.finditer(sentence):
+        if any(a <= m.start() < b for a, b in conversions):
+            continue  # the figure of a conversion: "£75m ($141m)"
+        unit = _TIME_UNIT.match(sentence, m.end())
+        said_as_age = bool(re.match(r"-years?-old| years? old", sentence[m.end():m.end() + 10])
+                           or re.search(r"\b(?:aged|age of)\s*$", sentence[:m.start()]))
+        if (said_as_age != age  # an age answers "how old" and nothing else: "aged 92", "27-year-old"
+                or _in_date(sentence, *m.span())
+                or YEAR.fullmatch(m.group(0).strip(" ,."))  # a year is a date, not an amount
+                or _VAGUE.fullmatch(m.group(0).strip())
+                # "first-half", "half-time": part of a word, not an amount
+                or (m.group(0).lower() in ("half", "third", "quarter")
+                    and "-" in sentence[max(m.start() - 1, 0):m.end() + 1])
+                # "in 19 minutes" is no attendance, "world number 46" no match length: a duration
+                # answers "how long" and nothing else
+                or (not age and (unit is not None) != duration)
+                or (counting and (re.search(r"(?:%|per ?cent)$", m.group(0))
+                                  or re.match(r"\s*(?:%|per ?cent)", sentence[m.end():m.end() + 9])
+                                  or any(MONEY.match(sentence, i)
+                                         for i in (max(m.start() - 1, 0), m.start()))))):
+            continue
+        if duration and unit:  # a duration keeps its units: "two hours and 10 minutes", not "two"
+            if found and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[found[-1][1]:m.start()]):
+                found[-1] = (found[-1][0], unit.end())
+            else:
+                found.append((m.start(), unit.end()))
+        else:
+            found.append(m.span())
+    return found
 
 
 def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
@@ -202,11 +210,18 @@ def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str
 
 def _first_currency(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
     """The sums of `spans` without their conversions into other currencies, which the article adds in
-    brackets after the sum it reports: "$515m (£277m)", "7.5bn yen ($71.5m; £38.4m)"."""
+    brackets after the sum it reports: "$515m (£277m)", "7.5bn yen ($71.5m; £38.4m)". A list outside
+    brackets keeps every sum: "£2m, £3m and £4m".
+
+    >>> s = "It paid $515m (£277m), then £2m, £3m and £4m."
+    >>> [s[a:b] for a, b in _first_currency([m.span() for m in MONEY.finditer(s)], s)]
+    ['$515m', '£2m', '£3m', '£4m']
+    """
     out: list[tuple[int, int]] = []
     end = -1
     for a, b in spans:
-        if end < 0 or not re.fullmatch(r"\s*[(;,]\s*", sentence[end:a]):
+        bracketed = sentence[:a].count("(") > sentence[:a].count(")")
+        if not (bracketed and end >= 0 and re.fullmatch(r"\s*[(;,]\s*", sentence[end:a])):
             out.append((a, b))
         end = b
     return out
@@ -275,5 +290,5 @@ _OPENERS = frozenset(str.split(
     Then Now Today Yesterday Last Next This That These Those His Her Their Its Our My Former
     Both Neither Either Only Even Also Instead Earlier Later Recently Currently"""
 ))
-_LOWERNOT_NAMES = frozenset(w.lower() for w in NOT_NAMES) | {
+_NOT_NAMES_LOWER = frozenset(w.lower() for w in NOT_NAMES) | {
     "he", "she", "they", "we", "but", "however", "i", "i'm", "i’m"}

@@ -80,9 +80,9 @@ def ask_all(items: Sequence[QAItem], retriever: Any, settings: Settings, progres
         refused = not answer.grounded
         correct = item.answerable and not refused and answer_in(strip_markers(answer.text), item.answers)
         # the short answer, where the answer leads with one: its first paragraph is its first quote alone
-        lead = strip_markers(answer.text.split("\n\n", 1)[0]).strip()
-        short = lead if answer.citations and "\n\n" in answer.text and lead == answer.citations[0].quote \
-            else None
+        lead, _, rest = answer.text.partition("\n\n")
+        lead = strip_markers(lead).strip()
+        short = lead if rest and answer.citations and lead == answer.citations[0].quote else None
         records.append({
             "id": item.id, "kind": item.kind, "type": item.type, "reason": item.reason,
             "split": item.split, "answerable": item.answerable, "question": item.question,
@@ -102,7 +102,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     una = [r for r in records if not r["answerable"]]
     factoid = [r for r in ans if r["kind"] == "factoid"]
     n_cit = sum(r["citations"] for r in records)
-    shorts = [r for r in factoid if r.get("short") and not r["refused"]]
+    shorts = [r for r in factoid if r["short"] is not None]  # a refusal leads with no quote
     out: dict[str, Any] = {
         "questions": len(records),
         "answerable / unanswerable": f"{len(ans)} / {len(una)}",
