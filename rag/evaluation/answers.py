@@ -102,7 +102,8 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     una = [r for r in records if not r["answerable"]]
     factoid = [r for r in ans if r["kind"] == "factoid"]
     n_cit = sum(r["citations"] for r in records)
-    shorts = [r for r in factoid if r["short"] is not None]  # a refusal leads with no quote
+    # a refusal leads with no quote; records written before the check have no "short"
+    shorts = [r for r in factoid if r.get("short") is not None]
     out: dict[str, Any] = {
         "questions": len(records),
         "answerable / unanswerable": f"{len(ans)} / {len(una)}",
