@@ -116,6 +116,9 @@ def spans(sentence: str, question: str) -> list[str]:
      "The title went to Roche, who won five Wimbledon doubles titles, in Melbourne.", ["Roche"]),
     ("Who did Forbes name European Businessman of the Year?",
      "Iain Ferguson was awarded the title by US publication Forbes.", ["Iain Ferguson"]),
+    ("Which Conservative MP defected to Labour?",  # a group named by a plural acronym is no person
+     "Tony Blair said Robert Jackson MP would be warmly welcomed by Labour MPs.",
+     ["Tony Blair", "Robert Jackson MP"]),
     ("Who won the men's race at the 2003 London Marathon?",
      "She was second to Paula Radcliffe in November's New York City marathon.", ["Paula Radcliffe"]),
     ("Which former KGB officer went on hunger strike?",
@@ -141,6 +144,16 @@ def test_candidates_of_the_asked_type(question: str, sentence: str, expected: li
     ("Which jazz flautist's composition Choir was sampled?", "person"),
     ("Which US-based digital music distributor bought the Commodore brand?", "name"),
     ("With whom did Jay-Z found the Roc-A-Fella label?", "person"),
+    # a title written with a capital still names a person; so does a first name or surname
+    ("Which former Commons Speaker called for the House of Lords to have its own Speaker?", "person"),
+    ("Which Conservative MP and former minister defected to Labour?", "person"),
+    ("What is the first name of Michael Howard's wife?", "person"),
+    ("What is the surname of Lucy, the daughter of Stephen Pound?", "person"),
+    # a sum given, pledged, fetched or costed is money, not a count
+    ("How much did Gordon Brown pledge to the vaccine scheme?", "money"),
+    ("How much did the four suits fetch at a US auction?", "money"),
+    ("How much is the rebuild costing?", "money"),
+    ("How many jobs did the plan save?", "number"),
 ])
 def test_the_expected_answer_type(question: str, expects: str) -> None:
     assert analyse(question).expects == expects

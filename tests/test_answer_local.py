@@ -191,6 +191,10 @@ def test_the_model_is_not_asked_when_the_quotes_do_not_answer(retriever: ListRet
     # a sentence that holds up but names no figure does not answer "how many"
     ("The deployments are among the most provocative actions taken by the NATO high command [{n}].",
      "provocative", ["the local model's answer was set aside: the written answer names no figure"]),
+    # the figure only in a second sentence: the first, where the answer goes, does not answer
+    ("The deployments are among the most provocative actions taken by the NATO high command [{n}]. "
+     "{target} [{n}].", "provocative",
+     ["the local model's answer was set aside: the written answer names no figure in its first sentence"]),
     # a sentence that holds up but only says again what the question says
     ("The US, Germany and Britain will each contribute soldiers [{n}].", "contribute soldiers [",
      ["the local model's answer was set aside: the written answer only restates the question"]),

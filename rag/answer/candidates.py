@@ -272,8 +272,8 @@ def _may_be_person(text: str, before: str) -> bool:
     finals", "the GB men's team"), unless a nationality opens it ("the Australian Lleyton Hewitt")."""
     first = text.split()[0]
     if (first in ("The", "A", "An") or _THING_OR_PLACE.search(text) or _WHERE_OR_COUNTED.search(before)
-            or re.fullmatch(r"[A-Z]{2,5}s?", text)):  # an acronym ("US", "BNP") names no person
-        return False
+            or re.fullmatch(r"[A-Z]{2,5}s?|.*\s[A-Z]{2,5}s", text)):
+        return False  # an acronym names no person ("US", "BNP", "Labour MPs")
     return not (re.search(r"\b(?:the|a|an)\s+$", before, re.I) and not _DEMONYM_END.search(first.lower()))
 
 

@@ -31,6 +31,10 @@ def person_kind(kind: str | None) -> bool:
     return bool(kind and _PERSON.fullmatch(kind) and not _NOT_PERSON.fullmatch(kind))
 
 
+# titles written with a capital that still name the kind asked for: "which former Commons Speaker",
+# "which Conservative MP"
+_TITLES = frozenset(str.split("""mp mep speaker chancellor minister president secretary governor senator
+    judge bishop chairman chairwoman commissioner mayor king queen prince princess premier"""))
 # words after "which" that qualify the kind rather than name it ("which former minister")
 _QUALIFIERS = frozenset(str.split("former new first last main top other same only little big small"))
 # words that end the "which X" phrase: its verb, a preposition, a determiner ("which country won the")
@@ -40,7 +44,7 @@ _PHRASE_END = frozenset(str.split(
     whose which what where when why how it the a an his her its their this these those won beat made
     sold bought took gave left ran led met told paid hit lost held kept chose became came went saw knew
     began wrote got put quit grew rose fell drew shot struck spent sent built brought caught fought
-    thought stood said says since per"""))
+    thought stood said says since per called named"""))
 
 
 def asked_kind(question: str) -> str | None:
@@ -70,6 +74,9 @@ def asked_kind(question: str) -> str | None:
         if following in ("the", "a", "an", "his", "her", "its", "their") and raw[-1].isalnum():
             break  # a verb: "which band played the first concert"
         possessive = re.sub(r"['’]s?$", "", word)
+        if lower in _TITLES:
+            head = lower
+            continue
         if word[0].isupper() or "-" in word or lower in _QUALIFIERS or not possessive.isalpha():
             continue
         head = possessive.lower()

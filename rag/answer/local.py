@@ -285,8 +285,10 @@ _WHAT = {"person": "person", "date": "date", "number": "figure", "money": "sum",
 
 def unanswered(query: str, text: str) -> str | None:
     """Why a written answer does not answer: it says nothing the question does not already say, or
-    (for a factoid) it names nothing of the asked type that the question does not ("Dortmund posted
-    record losses [1]." for "How much did Dortmund lose?"). None when it does.
+    (for a factoid) its first sentence, where the prompt's example puts the answer, names nothing of
+    the asked type that the question does not ("Dortmund posted record losses [1]." for "How much did
+    Dortmund lose?"; "Miliband attended school standards minister [1]. He was a key figure in New
+    Labour [2]." for which school he attended). None when it does.
 
     >>> unanswered("How much money did Dortmund lose?", "Dortmund posted record losses [1].")
     'the written answer names no sum'
@@ -294,6 +296,8 @@ def unanswered(query: str, text: str) -> str | None:
     True
     >>> unanswered("What record loss did Dortmund post?", "Dortmund posted record losses [1].")
     'the written answer only restates the question'
+    >>> unanswered("How much money did Dortmund lose?", "Dortmund posted losses [1]. It owes 68m euros [1].")
+    'the written answer names no sum in its first sentence'
     """
     plain = strip_markers(text)
     if not set(content_terms(plain)) - set(content_terms(query)):
@@ -301,9 +305,12 @@ def unanswered(query: str, text: str) -> str | None:
     frame = analyse(query)
     if frame.shape != "factoid" or frame.expects not in SHORT_TYPES:
         return None
-    if candidates(plain, frame.expects, known_words(query, frame), plain, frame.kind):
+    lines = answer_lines(text)
+    first = strip_markers(lines[0][0]) if lines else plain
+    if candidates(first, frame.expects, known_words(query, frame), first, frame.kind):
         return None
-    return f"the written answer names no {_WHAT[frame.expects]}"
+    where = " in its first sentence" if len(lines) > 1 else ""
+    return f"the written answer names no {_WHAT[frame.expects]}{where}"
 
 
 def with_best_quote(draft: Draft, quoted: Draft) -> Draft:

@@ -19,12 +19,14 @@ from rag.dates import YEAR
 TYPES = ("person", "date", "number", "money", "place", "name", "open")
 SHORT_TYPES = TYPES[:-1]  # the types whose answer is a short span: a name, figure, date or place
 
-_MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|sell|sold|spend|spent|raise|raised|earn|"
-                r"earned|profit|profits|revenue|revenues|sales|deal|fee|fine|fined|bid|offer|value|valued|"
-                r"budget|salary|tax|debt|owe|owed|loss|losses|invest|invested|charge|bill|compensation")
+_MONEY_WORDS = (r"cost|costs|costing|pay|paid|pays|price|priced|worth|sell|sold|fetch|fetched|spend|spent|"
+                r"raise|raised|earn|earned|profit|profits|revenue|revenues|sales|deal|fee|fine|fined|bid|"
+                r"offer|value|valued|budget|salary|tax|debt|owe|owed|loss|losses|invest|invested|charge|bill|"
+                r"compensation|damages|fund|funds|funded|funding|pledge|pledged|give|gave|grant|granted|"
+                r"donate|donated|lend|lent|loan|borrow|borrowed|takings|grossed")
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t) for p, t in (
     (r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?:with|to|by|for|from)\s+)?(?:who|whom)\b", "person"),
-    (r"\bwhose\b", "person"),
+    (r"\bwhose\b|\b(?:first|given|last|full|maiden) name\b|\bsurname\b", "person"),
     # "when" asks for a date where it opens the question; inside one ("What best did he set when
     # winning...") it is a conjunction, and the question's own phrase decides
     (r"^\s*(?:and\s+|but\s+|so\s+)?(?:since\s+|until\s+)?when\b|"
