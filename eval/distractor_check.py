@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fit_answerhood import from_articles  # noqa: E402
+from fit_answerhood import distractors  # noqa: E402
 
 from rag.answer import answer_question  # noqa: E402
 from rag.answer.markers import strip_markers  # noqa: E402
@@ -43,17 +43,6 @@ from rag.settings import Settings  # noqa: E402
 from rag.types import Article  # noqa: E402
 
 RESULTS = ROOT / "eval" / "results"
-
-
-def distractors(retriever: Retriever, question: str, gold: set[str], n: int) -> list[str]:
-    """The first `n` non-gold articles that retrieval ranks for the question."""
-    out: list[str] = []
-    for hit in retriever.search(question, k=60).hits:
-        if not from_articles(hit, gold) and hit.passage.article_id not in out:
-            out.append(hit.passage.article_id)
-        if len(out) == n:
-            break
-    return out
 
 
 def ask_small(articles: Sequence[Article], question: str, settings: Settings,

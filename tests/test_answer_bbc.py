@@ -153,7 +153,8 @@ def test_same_topic_stories_answer_with_the_gold_story_and_refuse_without_it(
     the eight stories retrieval ranks next for the question answers; the eight alone refuse."""
     import sys
     sys.path.insert(0, str(ROOT / "eval"))
-    from distractor_check import ask_small, distractors
+    from distractor_check import ask_small
+    from fit_answerhood import distractors
 
     from rag.loaders.base import article_id
 
