@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fit_answerhood import distractors  # noqa: E402
+from fit_answerhood import asked_in_small_archives, small_archives, small_index  # noqa: E402
 
 from rag.answer import answer_question  # noqa: E402
 from rag.answer.markers import strip_markers  # noqa: E402
@@ -37,7 +36,6 @@ from rag.embedding import Embedder  # noqa: E402
 from rag.evaluation.answers import answer_in  # noqa: E402
 from rag.evaluation.harness import cpu_line, write_results  # noqa: E402
 from rag.evaluation.qa import load_qa  # noqa: E402
-from rag.indexer import index_articles  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Article  # noqa: E402
@@ -48,9 +46,7 @@ RESULTS = ROOT / "eval" / "results"
 def ask_small(articles: Sequence[Article], question: str, settings: Settings,
               embedder: Embedder, answerer: str = "extractive") -> tuple[str, bool, float]:
     """Index `articles` into a fresh folder and answer the question there: (text, refused, seconds)."""
-    with tempfile.TemporaryDirectory(prefix="rag-distractors-") as folder:
-        index_articles(articles, folder, settings, embedder=embedder)
-        small = Retriever.open(folder, settings)
+    with small_index(articles, settings, embedder) as small:
         start = time.perf_counter()
         answer = answer_question(question, small, settings, answerer=answerer)
         return strip_markers(answer.text), not answer.grounded, time.perf_counter() - start
@@ -66,21 +62,19 @@ def main() -> int:
     ap.add_argument("--answerer", default="extractive", choices=["extractive", "local"])
     ap.add_argument("--out", default="")
     args = ap.parse_args()
+    if args.distractors < 1:
+        ap.error("--distractors must be at least 1")
     settings = Settings.from_env()
     big = Retriever.open(args.index, settings)
     embedder = big.store.embedder
-    items = [it for it in load_qa(args.qa) if it.split == args.split and it.answerable
-             and it.kind == "factoid" and not it.follows and it.gold_article_ids]
+    items = [it for it in load_qa(args.qa) if it.split == args.split and asked_in_small_archives(it)]
     if args.limit:
         items = items[:args.limit]
     rows: list[dict[str, Any]] = []
     for n, item in enumerate(items, start=1):
-        gold_ids = list(item.gold_article_ids)
-        others = distractors(big, item.question, set(gold_ids), args.distractors)
-        gold = [a for a in (big.store.article(i) for i in gold_ids) if a is not None]
-        rest = [a for a in (big.store.article(i) for i in others) if a is not None]
-        text, refused, sec = ask_small(gold + rest, item.question, settings, embedder, args.answerer)
-        text0, refused0, sec0 = ask_small(rest, item.question, settings, embedder, args.answerer)
+        (_, with_gold), (_, without) = small_archives(big, item, args.distractors)
+        text, refused, sec = ask_small(with_gold, item.question, settings, embedder, args.answerer)
+        text0, refused0, sec0 = ask_small(without, item.question, settings, embedder, args.answerer)
         rows.append({"id": item.id, "question": item.question, "type": item.type,
                      "correct": not refused and answer_in(text, item.answers), "refused_with_gold": refused,
                      "refused_without_gold": refused0,

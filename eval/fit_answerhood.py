@@ -28,7 +28,8 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from rag.answer.answerhood import (  # noqa: E402
 from rag.answer.extractive import MAX_CANDIDATES, with_articles  # noqa: E402
 from rag.answer.rewrite import standalone_offline  # noqa: E402
 from rag.answer.support import hit_sentences  # noqa: E402
+from rag.embedding import Embedder  # noqa: E402
 from rag.evaluation.answers import answer_in  # noqa: E402
 from rag.evaluation.qa import QAItem, load_qa  # noqa: E402
 from rag.indexer import ensure_index, index_articles  # noqa: E402
@@ -114,16 +116,30 @@ def distractors(retriever: Retriever, question: str, gold: set[str], n: int) -> 
     return out
 
 
+def asked_in_small_archives(item: QAItem) -> bool:
+    """Whether a question is asked of small archives: an answerable factoid with gold articles, not
+    a follow-up (its meaning depends on the turn before)."""
+    return item.answerable and item.kind == "factoid" and not item.follows and bool(item.gold_article_ids)
+
+
 def small_archives(retriever: Retriever, item: QAItem, n: int) -> list[tuple[str, list[Article]]]:
-    """The two small archives a factoid question is asked of: its gold articles among the `n`
-    distractors, and the distractors alone (none for other questions, or with `n` = 0)."""
-    if not n or not item.answerable or item.kind != "factoid" or item.follows or not item.gold_article_ids:
+    """The two small archives a question is asked of: its gold articles among the `n` distractors,
+    and the distractors alone (none for a question not asked of them, or with `n` = 0)."""
+    if not n or not asked_in_small_archives(item):
         return []
     gold_ids = list(item.gold_article_ids)
     gold = [a for a in map(retriever.store.article, gold_ids) if a is not None]
     rest = [a for a in map(retriever.store.article, distractors(retriever, item.question, set(gold_ids), n))
             if a is not None]
     return [("small_gold", gold + rest), ("small_none", rest)]
+
+
+@contextmanager
+def small_index(articles: Sequence[Article], settings: Settings, embedder: Embedder) -> Iterator[Retriever]:
+    """A fresh index of `articles` in a temporary folder, open for the length of the block."""
+    with tempfile.TemporaryDirectory(prefix="rag-small-") as folder:
+        index_articles(articles, folder, settings, embedder=embedder)
+        yield Retriever.open(folder, settings)
 
 
 def candidate_rows(query: str, item: QAItem, condition: str, hits: Sequence[Hit],
@@ -155,9 +171,7 @@ def build_rows(items: list[QAItem], retriever: Retriever, k: int, settings: Sett
         groups += [g for name, hits in conditions
                    if (g := candidate_rows(query, item, name, hits, retriever)) is not None]
         for name, articles in small_archives(retriever, item, n_distractors):
-            with tempfile.TemporaryDirectory(prefix="rag-fit-") as folder:
-                index_articles(articles, folder, settings, embedder=retriever.store.embedder)
-                small = Retriever.open(folder, settings)
+            with small_index(articles, settings, retriever.store.embedder) as small:
                 if g := candidate_rows(query, item, name, small.search(query, k=k).hits, small):
                     groups.append(g)
         if (n + 1) % 25 == 0:
