@@ -7,7 +7,7 @@ import pytest
 from test_answer_helpers import INJECTION, check_answer, injection_article, nato_article, passages_of
 
 from rag.answer.citations import UNSUPPORTED, citation_at, parse_markers, split_answer, verify
-from rag.answer.extractive import REFUSAL, choose, extractive_answer, select
+from rag.answer.extractive import REFUSAL, choose, confirmed, extractive_answer, select, short_answer
 from rag.answer.figures import figures, missing_figures
 from rag.answer.prompt import build_messages, neutralise, prompt_tokens, rewrite_messages
 from rag.answer.question import analyse
@@ -310,13 +310,37 @@ def test_verify_embeds_each_cited_passage_once():
     assert all(counting.texts.count(t) == 1 for t in sentence_texts)
 
 
+def _sentence(article: str, text: str) -> Sentence:
+    passage = Passage(f"{article}:0", article, text, 0, len(text), article.title(), None, None, None, 20)
+    return Sentence(0, passage, 0, len(text), text)
+
+
+def test_a_forecast_gives_way_to_the_fact_that_confirms_it() -> None:
+    """A forecast that names the answer yields its place to a sentence stating the same answer as fact
+    in as many of the question's words; not to a bare list that merely names it, nor to another
+    answer."""
+    from rag.answer.answerhood import FEATURES
+
+    question = "Who won the best actor Oscar?"
+    frame = analyse(question)
+    sentences = [_sentence("preview", "Most experts predict that Jamie Foxx will win best actor."),
+                 _sentence("globes", "Clive Owen won best supporting actor at the Globes."),
+                 _sentence("oscars", "Jamie Foxx picked up best actor for playing soul star Ray Charles "
+                           "in Ray."),
+                 _sentence("cast", "Jamie Foxx, Kate Winslet and Cate Blanchett.")]
+    rows = np.zeros((4, len(FEATURES)), dtype=np.float32)
+    rows[0, FEATURES.index("forecast")] = 1.0
+    rows[:3, FEATURES.index("lex")] = 0.5
+    scores = np.array([10.15, 9.8, 9.67, 10.0])
+    answers = [short_answer(s, frame, question) for s in sentences]
+    assert confirmed(sentences, rows, scores, answers).tolist() == pytest.approx([9.67, 9.8, 10.15, 10.0])
+    rows[2, FEATURES.index("lex")] = 0.25  # says less of what was asked than the forecast: no trade
+    assert confirmed(sentences, rows, scores, answers).tolist() == pytest.approx(scores.tolist())
+
+
 def test_a_second_opinion_comes_from_another_story_first() -> None:
     """The Golden Globes story's second winner is no check on its first; the Oscars story's is."""
-
-    def sentence(article: str, text: str) -> Sentence:
-        passage = Passage(f"{article}:0", article, text, 0, len(text), article.title(), None, None, None, 20)
-        return Sentence(0, passage, 0, len(text), text)
-
+    sentence = _sentence
     question = "Who won the best actor Oscar?"
     sentences = [sentence("globes", "Foxx was beaten to the best supporting actor title by Owen."),
                  sentence("globes", "Mick Jagger won the best original song award."),

@@ -20,7 +20,15 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rag.answer.answerhood import _ANAPHORIC, Corpus, _name_share, features, headed_sentence, load_model
+from rag.answer.answerhood import (
+    _ANAPHORIC,
+    FEATURES,
+    Corpus,
+    _name_share,
+    features,
+    headed_sentence,
+    load_model,
+)
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
 from rag.answer.question import QuestionFrame, known_words
@@ -171,6 +179,28 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
                                          sentences[i].start))
 
 
+def confirmed(sentences: Sequence[Sentence], rows: np.ndarray, scores: np.ndarray,
+              answers: Sequence[tuple[int, int] | None]) -> np.ndarray:
+    """The ranker's scores, where a forecast ranked above a sentence that reports the same answer as
+    fact, nearly as likely (SECOND_OPINION of its weight) and in at least as many of the question's
+    words, trades places with it: "Most experts predict ... Jamie Foxx will win best actor" found
+    the answer, "Jamie Foxx picked up best actor" states it; a list of nominees that merely names it
+    does not. `answers` are each sentence's short answer (None without one)."""
+    forecast = rows[:, FEATURES.index("forecast")] > 0
+    lex = rows[:, FEATURES.index("lex")]
+    out = scores.copy()
+    floor = np.log(SECOND_OPINION)
+    for i in np.argsort(-scores):
+        if not forecast[i] or answers[i] is None:
+            continue
+        facts = [j for j in range(len(sentences)) if not forecast[j] and out[i] + floor <= out[j] < out[i]
+                 and lex[j] >= lex[i] and _same_answer(sentences[j], answers[j], sentences[i], answers[i])]
+        if facts:
+            j = max(facts, key=lambda j: out[j])
+            out[i], out[j] = out[j], out[i]
+    return out
+
+
 def dated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus) -> bool:
     """Whether the sentence's article is dated in another year than the question asks about (nor the
     year after, when that year's results and verdicts are reported) and never names the asked year: a
@@ -274,6 +304,8 @@ def extractive_answer(
     frame, rows = features(query, sentences, vecs, qvec, hits, corpus)
     model = load_model()
     scores = model.rank(rows)
+    if frame.shape == "factoid":
+        scores = confirmed(sentences, rows, scores, [short_answer(s, frame, query) for s in sentences])
     present = present_years(corpus) if frame.years else None
     allowed = np.array([not (dated_elsewhere(s, frame, corpus)
                              or undated_elsewhere(s, frame, corpus, present)) for s in sentences])
