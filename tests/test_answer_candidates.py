@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from test_answer_helpers import passages_of
 
-from rag.answer.answerhood import FEATURES, Corpus, _forecast, _name_share, features
+from rag.answer.answerhood import FEATURES, Corpus, _forecast, features
 from rag.answer.candidates import candidates
 from rag.answer.kinds import counted_noun, unit_near
+from rag.answer.names import name_share
 from rag.answer.question import analyse
 from rag.answer.support import passage_sentences
 from rag.types import Article, Hit
@@ -212,17 +213,17 @@ def test_a_number_ending_a_name_is_no_surname() -> None:
     """A multi-word name counts, shortened, by its last word ("Manchester United" by "United"),
     but not when that word is a number: "PlayStation 3" is not in a story that says "3 million"."""
     text = "Sony's PSP will cost between £130 and £200, and 3 million have been sold."
-    assert _name_share(("playstation 3",), text.lower(), text) == 0.0
-    assert _name_share(("manchester united",), "united won 2-0", "United won 2-0") == 0.75
+    assert name_share(("playstation 3",), text.lower(), text) == 0.0
+    assert name_share(("manchester united",), "united won 2-0", "United won 2-0") == 0.75
 
 
 def test_a_shortened_name_inside_another_name_is_not_it() -> None:
     """"Open" is how a story shortens "the Australian Open", but "the French Open" is another contest:
     a sentence on Roche winning the French Open does not name the one asked about."""
     text = "Roche, a former Davis Cup player, won the French Open and reached the US Open final."
-    assert _name_share(("australian open",), text.lower(), text) == 0.0
+    assert name_share(("australian open",), text.lower(), text) == 0.0
     text = "Mr Blair said the Open was over."
-    assert _name_share(("australian open", "tony blair"), text.lower(), text) == 0.75
+    assert name_share(("australian open", "tony blair"), text.lower(), text) == 0.75
 
 
 def test_a_prize_or_a_contest_is_no_person() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,7 @@ import numpy as np
 
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.kinds import counted_noun, near_kind, unit_near
+from rag.answer.names import has, name_share
 from rag.answer.question import SHORT_TYPES, QuestionFrame, analyse, known_words
 from rag.answer.support import Sentence, content_terms, lexical_coverage
 from rag.dates import YEAR
@@ -185,68 +186,6 @@ def headed_sentence(sentence: Sentence) -> str:
     return f"{title}: {sentence.text}" if title else sentence.text
 
 
-def _mentions(phrase: str, text: str, flags: int = 0) -> Iterator[re.Match[str]]:
-    # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it; "Oscar-nominated"
-    # does not (a film nominated is no Oscar won)
-    return re.finditer(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w|-[a-z])", text, flags)
-
-
-def _has(text_lower: str, phrase: str) -> bool:
-    return next(_mentions(phrase, text_lower), None) is not None
-
-
-# other names of the same place, matched case-sensitively in the original text ("US" is not "us")
-_ALIASES = {name: re.compile(rx) for names, rx in (
-    (("united states", "america", "us"), r"\b(?:US|U\.S\.|United States|America|American)\b"),
-    (("united kingdom", "britain", "great britain", "uk"),
-     r"\b(?:UK|U\.K\.|United Kingdom|Britain|British)\b"),
-    (("european union", "eu"), r"\b(?:EU|European Union)\b"),
-) for name in names}
-
-
-def _name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
-    """Share of the question's names found in the text; a multi-word name counts when its last word
-    (a surname, "United") is there, as articles shorten names after the first mention, and a country
-    when the text uses another of its names ("the US" for "the United States")."""
-    if not names:
-        return 0.0
-    found = 0.0
-    for name in names:
-        if _has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
-            found += 1
-        elif " " in name and name.split()[-1].isalpha() and _shortened(name, text_lower, text):
-            found += 0.75
-    return found / len(names)
-
-
-# capitalised words that may stand before a shortened name without making it part of another name
-_BEFORE_SHORT = frozenset(str.split(
-    """Mr Mrs Ms Miss Dr Sir Dame Lord Lady Prof President Chancellor Minister Secretary Senator Governor
-    Judge General Captain Coach Chairman Chief Prince Princess The A An This That In At On By For From
-    With And But As When After Before If While Its His Her Their"""))
-
-
-def _shortened(name: str, text_lower: str, text: str) -> bool:
-    """Whether the text names `name` by its last word ("United", "Mr Blair") and not as part of another
-    name: "French Open" is no mention of the Australian Open, nor "Newcastle United" of Manchester
-    United. Without the original text (`text`), any mention of the last word counts.
-
-    >>> _shortened("australian open", "roche won the french open.", "Roche won the French Open.")
-    False
-    >>> _shortened("tony blair", "prime minister blair said", "Prime Minister Blair said")
-    True
-    """
-    last = name.split()[-1]
-    if not text:
-        return _has(text_lower, last)
-    for m in _mentions(last, text, re.I):  # in the original text, where the case of the word before shows
-        before = re.search(r"([\w'’.&-]+)\s+$", text[max(0, m.start() - 40):m.start()])
-        word = before.group(1).rstrip(".") if before else ""
-        if not word or not word[0].isupper() or word in _BEFORE_SHORT:
-            return True
-    return False
-
-
 def _years_in(text: str) -> set[str]:
     return set(YEAR.findall(text))
 
@@ -348,10 +287,10 @@ def features(
             "idf_sentence": weighted(s.text), "idf_context": weighted(context),
             "relation": lexical_coverage(relation, context),
             "rare_absent": rare_absent,
-            "names_sentence": _name_share(frame.names, s_lower, s.text),
-            "names_passage": _name_share(frame.names, p_lower, p_text),
-            "names_title": _name_share(frame.names, (p.title or "").lower(), p.title or ""),
-            "names_missing_article": (1.0 - _name_share(frame.names, art_lower, art_text)) if frame.names
+            "names_sentence": name_share(frame.names, s_lower, s.text),
+            "names_passage": name_share(frame.names, p_lower, p_text),
+            "names_title": name_share(frame.names, (p.title or "").lower(), p.title or ""),
+            "names_missing_article": (1.0 - name_share(frame.names, art_lower, art_text)) if frame.names
             else 0.0,
             "has_names": float(bool(frame.names)),
             "has_year": float(bool(frame.years)),
@@ -374,13 +313,13 @@ def features(
                 " " in s.text[a:b].strip() for a, b in spans)),
             "novelty": len(stems - set(terms)) / max(len(stems), 1),
             "candidate_x_lex": float(bool(spans)) * lexical_coverage(terms, context),
-            "candidate_x_names": float(bool(spans)) * _name_share(frame.names, p_lower, p_text),
+            "candidate_x_names": float(bool(spans)) * name_share(frame.names, p_lower, p_text),
             # how often the sentence's own answer recurs across the retrieved passages
-            "candidate_support": (sum(_has(t, s.text[best[0]:best[1]].lower()) for t in passages_lower)
+            "candidate_support": (sum(has(t, s.text[best[0]:best[1]].lower()) for t in passages_lower)
                                   / len(passages_lower)) if best else 0.0,
             "forecast": 0.0 if asks_future else _forecast(s.text, best, relation),
             "negative": float(bool(_NEGATIVE.search(s.text))),
-            "candidate_in_title": float(any(_has((p.title or "").lower(), s.text[a:b].lower())
+            "candidate_in_title": float(any(has((p.title or "").lower(), s.text[a:b].lower())
                                             for a, b in spans)),
             "open_said": float(not typed and bool(_SAID.search(s.text))),
             "lead": float(s.start == p.start and p.id.endswith(":0")),

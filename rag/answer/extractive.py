@@ -24,13 +24,13 @@ from rag.answer.answerhood import (
     _ANAPHORIC,
     FEATURES,
     Corpus,
-    _name_share,
     features,
     headed_sentence,
     load_model,
 )
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
+from rag.answer.names import name_share
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
@@ -166,7 +166,7 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
         return picked
     cover = []
     if frame.shape == "compare":
-        cover = [{i for i, s in enumerate(sentences) if _name_share((name,), s.text.lower(), s.text) > 0}
+        cover = [{i for i, s in enumerate(sentences) if name_share((name,), s.text.lower(), s.text) > 0}
                  for name in frame.names]
     picked = select(share, vecs, limit, RELATIVE_CUT * float(share[best]), cover)
     if frame.shape == "over_time":

@@ -1,0 +1,70 @@
+"""Whether a text names what the question names: a name in full, shortened to its last word ("United",
+"Mr Blair") but not inside another name ("French Open" is no mention of the Australian Open), and a
+country by another of its names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+
+def mentions(phrase: str, text: str, flags: int = 0) -> Iterator[re.Match[str]]:
+    # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it; "Oscar-nominated"
+    # does not (a film nominated is no Oscar won)
+    return re.finditer(rf"(?<!\w){re.escape(phrase)}(?:'s|’s|s)?(?!\w|-[a-z])", text, flags)
+
+
+def has(text_lower: str, phrase: str) -> bool:
+    return next(mentions(phrase, text_lower), None) is not None
+
+
+# other names of the same place, matched case-sensitively in the original text ("US" is not "us")
+_ALIASES = {name: re.compile(rx) for names, rx in (
+    (("united states", "america", "us"), r"\b(?:US|U\.S\.|United States|America|American)\b"),
+    (("united kingdom", "britain", "great britain", "uk"),
+     r"\b(?:UK|U\.K\.|United Kingdom|Britain|British)\b"),
+    (("european union", "eu"), r"\b(?:EU|European Union)\b"),
+) for name in names}
+
+
+def name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
+    """Share of the question's names found in the text; a multi-word name counts when its last word
+    (a surname, "United") is there, as articles shorten names after the first mention, and a country
+    when the text uses another of its names ("the US" for "the United States")."""
+    if not names:
+        return 0.0
+    found = 0.0
+    for name in names:
+        if has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
+            found += 1
+        elif " " in name and name.split()[-1].isalpha() and shortened(name, text_lower, text):
+            found += 0.75
+    return found / len(names)
+
+
+# capitalised words that may stand before a shortened name without making it part of another name
+_BEFORE_SHORT = frozenset(str.split(
+    """Mr Mrs Ms Miss Dr Sir Dame Lord Lady Prof President Chancellor Minister Secretary Senator Governor
+    Judge General Captain Coach Chairman Chief Prince Princess The A An This That In At On By For From
+    With And But As When After Before If While Its His Her Their"""))
+
+
+def shortened(name: str, text_lower: str, text: str) -> bool:
+    """Whether the text names `name` by its last word ("United", "Mr Blair") and not as part of another
+    name: "French Open" is no mention of the Australian Open, nor "Newcastle United" of Manchester
+    United. Without the original text (`text`), any mention of the last word counts.
+
+    >>> shortened("australian open", "roche won the french open.", "Roche won the French Open.")
+    False
+    >>> shortened("tony blair", "prime minister blair said", "Prime Minister Blair said")
+    True
+    """
+    last = name.split()[-1]
+    if not text:
+        return has(text_lower, last)
+    for m in mentions(last, text, re.I):  # in the original text, where the case of the word before shows
+        before = re.search(r"([\w'’.&-]+)\s+$", text[max(0, m.start() - 40):m.start()])
+        word = before.group(1).rstrip(".") if before else ""
+        if not word or not word[0].isupper() or word in _BEFORE_SHORT:
+            return True
+    return False
