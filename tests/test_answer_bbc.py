@@ -1,14 +1,9 @@
-"""The eight questions of the answer issue, on real BBC files and the real model.
-
-The index holds the articles these questions are about plus every fourth article of each section as
-distractors (about 600 articles, ~40 s to embed on two cores), copied into a temporary folder with
-their section folders so article ids are those of the full archive.
+"""The eight questions of the answer issue, on the whole BBC archive and the real model, as a new user
+asks them: 2,225 articles, 6,942 passages (about 60 s to embed on two AVX-512 cores, 115 s on AVX2).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,22 +16,8 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 BBC = next((p for p in (ROOT.parent / "shared" / "data" / "bbc-news", Path("/work/shared/data/bbc-news"))
             if p.is_dir()), None)
-TOPICS = ("Oscar", "maternity", "Australian Open", "PSP", "iPhone", "Glazer", "Yuganskneftegaz")
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(BBC is None, reason="shared BBC data not present")]
-
-
-def _subset() -> list[str]:
-    """Gold and near articles of the QA items on these topics, and every 4th article as distractors."""
-    wanted: set[str] = set()
-    for line in (ROOT / "eval" / "bbc_qa.jsonl").read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        if any(t.lower() in item["question"].lower() for t in TOPICS):
-            wanted.update(item.get("gold_paths", []) + item.get("near_paths", []))
-    assert BBC is not None
-    for section in sorted(p for p in BBC.iterdir() if p.is_dir()):
-        wanted.update(f"{section.name}/{f.name}" for f in sorted(section.glob("*.txt"))[::4])
-    return sorted(wanted)
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +25,8 @@ def bbc(tmp_path_factory: pytest.TempPathFactory, sample_settings: Settings) -> 
     from rag.indexer import build_index
 
     assert BBC is not None
-    corpus = tmp_path_factory.mktemp("bbc") / "bbc-news"
-    for path in _subset():
-        (corpus / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(BBC / path, corpus / path)
-    folder = corpus.parent / "index"
-    build_index([corpus], folder, sample_settings)
+    folder = tmp_path_factory.mktemp("bbc") / "index"
+    build_index([BBC], folder, sample_settings)
     return Retriever.open(folder, sample_settings)
 
 
@@ -66,9 +43,6 @@ def test_best_actor_oscar_is_answered(bbc, sample_settings):
     assert answer.grounded and "Jamie Foxx" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="known miss on this subset since the stop-29 refit: the Golden Globes "
-                   "sentence (Foxx 'beaten to the best supporting actor title by Owen') outranks the results "
-                   "story by 0.08 of ranker score; short answer Owen, the results quote follows")
 def test_best_actor_oscar_short_answer_first(bbc, sample_settings):
     """The short answer is quoted from the results story, not the Globes one (Foxx "beaten to the best
     supporting actor title by Owen") nor a forecast."""
@@ -103,8 +77,9 @@ def test_a_year_asked_of_an_undated_archive_is_said(bbc, sample_settings):
     assert any("no dates" in note for note in answer.notes)
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: 'Safin relieved at Aussie recovery' ranks 11th for "
-                   "this short question and its sentences never say 'won the Australian Open'")
+@pytest.mark.xfail(strict=True, reason="known miss: retrieval ranks no Safin story in its 12 for this short "
+                   "question (their sentences never say 'won the Australian Open'); it answers Henman, from "
+                   "'Henman will start his 2005 campaign ...'")
 def test_australian_open_2005_winner(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "Who won the Australian Open in 2005?")
     assert answer.grounded and "Safin" in answer.text
@@ -129,12 +104,14 @@ def test_glazer_over_time_quotes_several_articles_and_says_they_are_undated(bbc,
     assert any("no dates" in w for w in answer.warnings)
 
 
+@pytest.mark.xfail(strict=True, reason="known miss on the whole archive: another story's $27bn back-tax "
+                   "figure ('the argument for selling Yuganskneftegaz') is shown as a second answer, at 0.44 "
+                   "of the best one's weight (the cut is 0.35; at 0.5 dev factoid accuracy falls 0.873 -> "
+                   "0.853)")
 def test_yuganskneftegaz_price_without_padding(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "How much did Yuganskneftegaz sell for at the auction?")
     assert answer.grounded and answer.text.startswith("$9.4bn [1]")
     assert len(answer.citations) == 2  # the figure and the sentence that states it, nothing else
-
-
 
 
 @pytest.mark.parametrize(("question", "gold_paths", "answer"), [
@@ -165,3 +142,18 @@ def test_same_topic_stories_answer_with_the_gold_story_and_refuse_without_it(
     assert not refused and answer in text, text
     text, refused, _ = ask_small(others, question, sample_settings, bbc.store.embedder)
     assert refused, text
+
+
+def test_best_actor_oscar_written_by_the_local_model(bbc, sample_settings):
+    """The local answerer's must-show on the whole archive: a written answer, cited and verified."""
+    from rag.answer.citations import UNSUPPORTED
+    from rag.answer.local import local_unavailable
+
+    if (missing := local_unavailable(sample_settings.local)) is not None:
+        pytest.skip(f"local model not installed: {missing}")
+    answer = answer_question("Who won the best actor Oscar?", bbc, sample_settings, answerer="local")
+    assert answer.answerer == "local" and answer.grounded and "Foxx" in answer.text, answer.answerer
+    assert UNSUPPORTED not in answer.text and not answer.warnings  # every sentence held up
+    for c in answer.citations:
+        article = bbc.store.article(c.article_id)
+        assert article is not None and article.text[c.start : c.end] == c.quote
