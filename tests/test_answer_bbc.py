@@ -104,10 +104,12 @@ def test_glazer_over_time_quotes_several_articles_and_says_they_are_undated(bbc,
     assert any("no dates" in w for w in answer.warnings)
 
 
-@pytest.mark.xfail(strict=True, reason="known miss on the whole archive: another story's $27bn back-tax "
-                   "figure ('the argument for selling Yuganskneftegaz') is shown as a second answer, at 0.44 "
-                   "of the best one's weight (the cut is 0.35; at 0.5 dev factoid accuracy falls 0.873 -> "
-                   "0.853)")
+# Not strict: the second answer's weight is near the cut, and int8 vectors differ a little between
+# CPUs (AVX2 without VNNI rounds differently), so another CPU may pass.
+@pytest.mark.xfail(strict=False, reason="known miss on the whole archive (Intel Xeon, avx512_vnni): another "
+                   "story's $27bn back-tax figure ('the argument for selling Yuganskneftegaz') is shown as a "
+                   "second answer at 0.44 of the best one's weight (the cut is 0.35; at 0.5 dev factoid "
+                   "accuracy falls 0.873 -> 0.853)")
 def test_yuganskneftegaz_price_without_padding(bbc, sample_settings):
     answer = ask(bbc, sample_settings, "How much did Yuganskneftegaz sell for at the auction?")
     assert answer.grounded and answer.text.startswith("$9.4bn [1]")
