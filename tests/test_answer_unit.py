@@ -340,11 +340,10 @@ def test_a_forecast_gives_way_to_the_fact_that_confirms_it() -> None:
 
 def test_a_second_opinion_comes_from_another_story_first() -> None:
     """The Golden Globes story's second winner is no check on its first; the Oscars story's is."""
-    sentence = _sentence
     question = "Who won the best actor Oscar?"
-    sentences = [sentence("globes", "Foxx was beaten to the best supporting actor title by Owen."),
-                 sentence("globes", "Mick Jagger won the best original song award."),
-                 sentence("oscars", "Jamie Foxx picked up best actor for Ray.")]
+    sentences = [_sentence("globes", "Foxx was beaten to the best supporting actor title by Owen."),
+                 _sentence("globes", "Mick Jagger won the best original song award."),
+                 _sentence("oscars", "Jamie Foxx picked up best actor for Ray.")]
     vecs = np.eye(3, dtype=np.float32)  # no two alike
     picked = choose(question, analyse(question), sentences, np.array([10.06, 9.89, 9.88]), vecs, 3)
     assert picked == [0, 2]
