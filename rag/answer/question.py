@@ -65,8 +65,11 @@ _OVER_TIME = re.compile(r"\bover time\b|\btimeline\b|\bhow (?:did|has|have) .* (
 _QUOTED = re.compile(r"(?<![\w,.;:!?])(?:[\"“]([^\"“”]{3,60})[\"”]"
                      r"|['‘]((?:[^\"“”‘’']|(?<=\w)['’](?=\w)){3,60})['’])(?!\w)")
 # capitalised runs; the first word of the question is skipped unless it is clearly a name
+# a model number ends a name ("PlayStation 3", "Half-Life 2", "FTSE 100"), a score or share does not
+# ("Aberdeen 4-1", "Britain's 659 MPs")
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
-                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*")
+                      r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*"
+                      r"(?:(?<!'s)(?<!’s)\s+\d{1,3}(?![\d%.,:/–-]|\s*%|\s*per\s*cent))?")
 NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
@@ -133,6 +136,8 @@ def names_in(text: str) -> tuple[str, ...]:
 
     >>> names_in("How much did Malcolm Glazer bid for Man Utd in 2005?")
     ('malcolm glazer', 'man utd')
+    >>> names_in("How much will the PlayStation 3 cost, and did Aberdeen win 4-1?")
+    ('playstation 3', 'aberdeen')
     """
     out: list[str] = [text[a:b].lower() for a, b in quoted_spans(text)]
     for m in _CAP_RUN.finditer(text):
