@@ -29,6 +29,7 @@ from rag.answer.citations import Draft, answer_lines, citation_at, verify
 from rag.answer.local_judge import chatml, judge_messages
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
+from rag.answer.names import NOT_A_NAME
 from rag.answer.question import SHORT_TYPES, analyse, known_words
 from rag.answer.rewrite import BEST_QUOTE_NAMES
 from rag.answer.support import best_span, content_terms
@@ -227,8 +228,10 @@ def names(sentence: str) -> list[str]:
 
     >>> names("Google paid a sum to buy YouTube and MGM [3].")
     ['YouTube', 'MGM']
+    >>> names("Riggs Bank paid victims of General Augusto Pinochet's regime [1].")  # a title is no name
+    ['Bank', 'Augusto', "Pinochet's"]
     """
-    return [m.group(0) for m in _NAME.finditer(sentence) if m.start() > 0]
+    return [m.group(0) for m in _NAME.finditer(sentence) if m.start() > 0 and m.group(0) not in NOT_A_NAME]
 
 
 def check_names(text: str, hits: Sequence[Hit]) -> tuple[str, list[str]]:
@@ -283,12 +286,14 @@ _WHAT = {"person": "person", "date": "date", "number": "figure", "money": "sum",
          "name": "name"}
 
 
-def unanswered(query: str, text: str) -> str | None:
+def unanswered(query: str, text: str, context: str = "") -> str | None:
     """Why a written answer does not answer: it says nothing the question does not already say, or
     (for a factoid) its first sentence, where the prompt's example puts the answer, names nothing of
     the asked type that the question does not ("Dortmund posted record losses [1]." for "How much did
     Dortmund lose?"; "Miliband attended school standards minister [1]. He was a key figure in New
-    Labour [2]." for which school he attended). None when it does.
+    Labour [2]." for which school he attended). None when it does. `context` (the passages written
+    from) says whether a capitalised word that opens the answer is a name: "Sandra [1]." is one where
+    a passage writes "his wife, Sandra, ...".
 
     >>> unanswered("How much money did Dortmund lose?", "Dortmund posted record losses [1].")
     'the written answer names no sum'
@@ -298,6 +303,7 @@ def unanswered(query: str, text: str) -> str | None:
     'the written answer only restates the question'
     >>> unanswered("How much money did Dortmund lose?", "Dortmund posted losses [1]. It owes 68m euros [1].")
     'the written answer names no sum in its first sentence'
+    >>> unanswered("What is the first name of Howard's wife?", "Sandra [1].", "His wife, Sandra, spoke.")
     """
     plain = strip_markers(text)
     if not set(content_terms(plain)) - set(content_terms(query)):
@@ -307,7 +313,7 @@ def unanswered(query: str, text: str) -> str | None:
         return None
     lines = answer_lines(text)
     first = strip_markers(lines[0][0]) if lines else plain
-    if candidates(first, frame.expects, known_words(query, frame), first, frame.kind):
+    if candidates(first, frame.expects, known_words(query, frame), f"{first}\n{context}", frame.kind):
         return None
     where = " in its first sentence" if len(lines) > 1 else ""
     return f"the written answer names no {_WHAT[frame.expects]}{where}"

@@ -42,8 +42,9 @@ def name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
     return found / len(names)
 
 
-# capitalised words that may stand before a shortened name without making it part of another name
-_BEFORE_SHORT = frozenset(str.split(
+# capitalised words that are no name by themselves: a title or a function word may stand before a
+# shortened name without making it part of another name ("General Pinochet" is "Pinochet")
+NOT_A_NAME = frozenset(str.split(
     """Mr Mrs Ms Miss Dr Sir Dame Lord Lady Prof President Chancellor Minister Secretary Senator Governor
     Judge General Captain Coach Chairman Chief Prince Princess The A An This That In At On By For From
     With And But As When After Before If While Its His Her Their"""))
@@ -65,6 +66,6 @@ def shortened(name: str, text_lower: str, text: str) -> bool:
     for m in mentions(last, text, re.I):  # in the original text, where the case of the word before shows
         before = re.search(r"([\w'’.&-]+)\s+$", text[max(0, m.start() - 40):m.start()])
         word = before.group(1).rstrip(".") if before else ""
-        if not word or not word[0].isupper() or word in _BEFORE_SHORT:
+        if not word or not word[0].isupper() or word in NOT_A_NAME:
             return True
     return False
