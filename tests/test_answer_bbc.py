@@ -1,5 +1,5 @@
 """The eight questions of the answer issue, on the whole BBC archive and the real model, as a new user
-asks them: 2,225 articles, 6,942 passages (58-63 s to embed on two AVX-512
+asks them: 2,225 articles, 6,942 passages (58-70 s to embed on two AVX-512
 cores, 113 s on AVX2: eval/results/bench_index*.md).
 """
 

@@ -162,8 +162,8 @@ def written(query: str, quoted: Answer, hits: Sequence[Hit], embedder: Any, sett
             continue
         draft, context = piece.draft, piece.hits
         # (a dropped draft is never grounded; the model's own refusal is not either)
-        written_from = "\n".join(h.passage.text for h in context)
-        missing = unanswered(query, draft.text, written_from) if draft.grounded else None
+        missing = (unanswered(query, draft.text, "\n".join(h.passage.text for h in context))
+                   if draft.grounded else None)
         if piece.dropped or missing:
             # a written sentence did not hold up against its passage, or the written answer only
             # restates the question or (a factoid) names no answer, though the quotes were judged to
