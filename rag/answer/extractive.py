@@ -16,10 +16,12 @@ calibrated threshold the answerer refuses and shows the closest passages instead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from rag.answer import lead as leads
 from rag.answer.answerhood import (
     _ANAPHORIC,
     FEATURES,
@@ -30,6 +32,7 @@ from rag.answer.answerhood import (
 )
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
+from rag.answer.lead import lead_features
 from rag.answer.names import name_share
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
@@ -179,6 +182,27 @@ def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scor
                                          sentences[i].start))
 
 
+def answer_support(sentences: Sequence[Sentence], scores: np.ndarray, frame: QuestionFrame, query: str,
+                   best: int, short: str) -> tuple[float, float]:
+    """How much of the ranker's weight on its ten likeliest sentences goes to those that name the best
+    sentence's short answer (a name by its last word: "Foxx triumphed" names Jamie Foxx), and that
+    weight against the weight of the likeliest other answer those sentences give: an answer that several
+    likely sentences give is likelier right than one sentence's guess."""
+    top = [int(i) for i in np.argsort(-scores)[:10] if np.isfinite(scores[i])]
+    weight = np.exp(scores[top] - scores[top].max())
+    key = lambda text: (text.split()[-1] if text[:1].isupper() else text).lower()  # noqa: E731
+    named = re.compile(rf"(?<!\w){re.escape(key(short))}(?!\w)", re.I)
+    mass: dict[str, float] = {}
+    for i, w in zip(top, weight, strict=True):
+        if i == best or named.search(sentences[i].text):
+            mass[""] = mass.get("", 0.0) + float(w)
+        elif (span := short_answer(sentences[i], frame, query)) is not None:
+            other = key(sentences[i].text[span[0] - sentences[i].start : span[1] - sentences[i].start])
+            mass[other] = mass.get(other, 0.0) + float(w)
+    rival = max((m for k, m in mass.items() if k), default=0.0)
+    return mass[""] / float(weight.sum()), mass[""] / (mass[""] + rival)
+
+
 def confirmed(sentences: Sequence[Sentence], rows: np.ndarray, scores: np.ndarray,
               answers: Sequence[tuple[int, int] | None]) -> np.ndarray:
     """The ranker's scores, where a forecast ranked above a sentence that reports the same answer as
@@ -319,6 +343,13 @@ def extractive_answer(
     scores = np.where(allowed, scores, -np.inf)
     chosen = choose(query, frame, sentences, scores, vecs, settings.max_sentences)
     lead = short_answer(sentences[chosen[0]], frame, query)
+    if lead is not None:  # shown only when likely right (rag.answer.lead)
+        p = sentences[chosen[0]].passage
+        short = p.text[lead[0] - p.start : lead[1] - p.start]
+        agreeing = answer_support(sentences, scores, frame, query, chosen[0], short)
+        x = lead_features(rows[chosen[0]], p_answer, scores, chosen[0], frame, short, agreeing)
+        if not leads.keep(x):
+            lead = None
     dated = frame.shape == "over_time"
     pieces, citations = compose(sentences, chosen, lead, dated)
     warnings = []

@@ -112,6 +112,12 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "accuracy, all answerable": _mean([r["correct"] for r in ans]),
         "cited accuracy, all answerable": _mean([r["cited"] for r in ans]),
         "short answer right, factoid answers with one": _mean([r["short_correct"] for r in shorts]),
+        # how often the answer opens with a short answer, and how often that one misleads: wrong, or
+        # given for a question the archive does not answer (rag.answer.lead hides unsure ones)
+        "led by a short answer, factoid answers given": _mean([r.get("short") is not None for r in factoid
+                                                               if not r["refused"]]),
+        "wrong short answer, all answers given": _mean([r.get("short") is not None and not r["short_correct"]
+                                                       for r in records if not r["refused"]]),
         "rejection, unanswerable": _mean([r["refused"] for r in una]),
         "false refusals, answerable": _mean([r["refused"] for r in ans]),
         "cites a gold article, answerable": _mean([r["gold_cited"] for r in ans]),

@@ -1,0 +1,65 @@
+"""Whether a factoid answer shows its short answer (rag.answer.lead): the committed model, and the
+answerer without one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer import lead as leads
+from rag.answer.answerhood import FEATURES
+from rag.answer.question import analyse
+
+FOXX = analyse("Who won the best actor Oscar?")
+
+
+def features(share: float, agreeing: tuple[float, float], p_answer: float = 0.8) -> np.ndarray:
+    """A short answer from a two-word name in a sentence with one other candidate."""
+    row = np.zeros(len(FEATURES))
+    row[FEATURES.index("candidate_count")] = np.log1p(2)
+    row[FEATURES.index("lex")] = 0.5
+    scores = np.array([np.log(share), *[np.log((1 - share) / 9)] * 9])
+    return leads.lead_features(row, p_answer, scores, 0, FOXX, "Jamie Foxx", agreeing)
+
+
+def test_committed_model_reads_the_code_features():
+    data = json.loads(leads.MODEL_FILE.read_text(encoding="utf-8"))
+    assert data["features"] == list(leads.LEAD_FEATURES)
+    assert leads.lead_model() is not None
+
+
+def test_a_sure_answer_is_shown_and_a_contested_one_is_not():
+    """The ranker sure of the sentence and every likely sentence naming the answer: shown. Its weight
+    spread thin and another answer as likely: hidden."""
+    assert leads.keep(features(0.9, (0.95, 0.95), p_answer=0.95))
+    assert not leads.keep(features(0.1, (0.2, 0.3), p_answer=0.5))
+
+
+def test_ranker_share_is_its_softmax_weight():
+    x = features(0.5, (0.6, 0.7))
+    assert x[leads.LEAD_FEATURES.index("ranker_share")] == pytest.approx(0.5)
+    assert x[leads.LEAD_FEATURES.index("answer_margin")] == pytest.approx(0.7)
+
+
+def test_without_a_model_every_short_answer_is_shown(monkeypatch, tmp_path):
+    monkeypatch.setattr(leads, "MODEL_FILE", tmp_path / "absent.json")
+    leads.lead_model.cache_clear()
+    try:
+        assert leads.keep(features(0.01, (0.01, 0.01), p_answer=0.05))
+    finally:
+        leads.lead_model.cache_clear()
+
+
+def test_a_model_fitted_on_other_features_is_refused(monkeypatch, tmp_path):
+    stale = tmp_path / "lead.json"
+    stale.write_text(json.dumps({"features": ["p_answer"], "mean": [0], "scale": [1], "coef": [1],
+                                 "bias": 0}))
+    monkeypatch.setattr(leads, "MODEL_FILE", stale)
+    leads.lead_model.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="fit_lead.py"):
+            leads.lead_model()
+    finally:
+        leads.lead_model.cache_clear()
