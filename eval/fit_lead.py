@@ -8,9 +8,10 @@ rag/answer/lead.json; the report gives, out of fold (5 folds by question), how m
 would be shown at SHOW_AT and how many of those are right, against showing them all. The test split is
 not read.
 
-    .venv/bin/python eval/fit_lead.py [--index index/bbc]   # about 2.5 minutes on 2 cores
+    .venv/bin/python eval/fit_lead.py [--index index/bbc]   # about 2 minutes on 2 cores
 
-Writes rag/answer/lead.json and eval/results/lead_fit.md (+ .json).
+Writes rag/answer/lead.json and eval/results/lead_fit.md (+ .json); --model and --results write them
+elsewhere (the tests fit on the sample corpus without touching the committed model).
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ FOLDS = 5
 L2 = 5.0
 
 
-def collect(index: Path, qa: Path) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-    """Lead features, labels and a record per dev answer that leads with a short answer."""
+def collect(index: Path, qa: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Lead features, labels and a record per answer of `split` that leads with a short answer."""
     settings = Settings.from_env()
     retriever = Retriever.open(index, settings)
-    items = [it for it in load_qa(qa) if it.split == "dev"]
+    items = [it for it in load_qa(qa) if it.split == split]
     by_id = {it.id: it for it in items}
     seen: list[np.ndarray] = []
     def record(x: np.ndarray) -> bool:  # show every short answer, and record its features
@@ -105,8 +106,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index", type=Path, default=ROOT / "index" / "bbc")
     ap.add_argument("--qa", type=Path, default=ROOT / "eval" / "bbc_qa.jsonl")
+    ap.add_argument("--split", default="dev", help="the questions to fit on (never test)")
+    ap.add_argument("--model", type=Path, default=leads.MODEL_FILE, help="where to write the model")
+    ap.add_argument("--results", type=Path, default=RESULTS, help="folder for lead_fit.md and .json")
     args = ap.parse_args()
-    x, y, records = collect(args.index, args.qa)
+    if args.split == "test":
+        ap.error("the test split is for reporting, not fitting")
+    x, y, records = collect(args.index, args.qa, args.split)
+    if len(y) == 0:
+        print(f"no {args.split} answer leads with a short answer: nothing to fit", file=sys.stderr)
+        return 1
     probs = out_of_fold(x, y)
     table = []
     for t in (0.0, 0.5, 0.6, leads.SHOW_AT, 0.7, 0.8):
@@ -115,11 +124,12 @@ def main() -> int:
                       "precision": round(float(y[shown].mean()), 3) if shown.any() else None,
                       "right hidden": int(y[~shown].sum())})
     model = fit(x, y)
-    leads.MODEL_FILE.write_text(json.dumps({"features": list(leads.LEAD_FEATURES), **model.to_json(),
-                                            "fitted_on": f"bbc_qa.jsonl dev, {len(y)} short answers"},
-                                           indent=1) + "\n", encoding="utf-8")
-    lines = ["# Short-answer model: fitted on the BBC QA dev split", "",
-             f"`eval/fit_lead.py`: {len(y)} dev answers led by a short answer, {int(y.sum())} of them right. "
+    fitted_on = f"{args.qa.name} {args.split}, {len(y)} short answers"
+    args.model.write_text(json.dumps({"features": list(leads.LEAD_FEATURES), **model.to_json(),
+                                      "fitted_on": fitted_on}, indent=1) + "\n", encoding="utf-8")
+    lines = [f"# Short-answer model: fitted on {args.qa.name}, {args.split} split", "",
+             f"`eval/fit_lead.py`: {len(y)} {args.split} answers led by a short answer, "
+             f"{int(y.sum())} of them right. "
              f"A short answer is shown when the model gives it at least {leads.SHOW_AT:.3f}.", "",
              "## Out of fold (5 folds), by threshold", "",
              "| show at | shown | right | precision | right but hidden |", "|---|---|---|---|---|",
@@ -128,10 +138,10 @@ def main() -> int:
              "## Coefficients per standard deviation", "", "| feature | coefficient |", "|---|---|",
              *(f"| {n} | {c:+.3f} |" for n, c in zip(leads.LEAD_FEATURES, model.coef, strict=True)),
              f"| (bias) | {model.bias:+.3f} |", ""]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "lead_fit.md").write_text("\n".join(lines), encoding="utf-8")
-    (RESULTS / "lead_fit.json").write_text(json.dumps({"table": table, "records": records}, indent=1) + "\n",
-                                           encoding="utf-8")
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "lead_fit.md").write_text("\n".join(lines), encoding="utf-8")
+    (args.results / "lead_fit.json").write_text(
+        json.dumps({"table": table, "records": records}, indent=1) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
 

@@ -100,3 +100,20 @@ def test_chunking_study_then_tune_retrieval_on_tiny_beir(tmp_path: Path, tiny_be
     assert "| plain RRF (k=60, 100 candidates each) |" in md
     assert "the shipped default is zscore fusion at the article level" in md  # from RetrievalSettings
     assert json.loads(Path(f"{out}.json").read_text())["rows"][0]["step"].startswith("BM25")
+
+
+def test_fit_lead_on_the_sample_index_writes_where_it_is_told(tmp_path: Path, sample_index: Path) -> None:
+    """A real fit on the sample corpus's questions (as a dev split), written beside the test: the
+    committed model is not touched."""
+    from rag.answer.lead import LEAD_FEATURES, MODEL_FILE
+
+    committed = MODEL_FILE.read_bytes()
+    qa = tmp_path / "qa.jsonl"
+    lines = (EVAL / "sample_qa.jsonl").read_text().splitlines()
+    qa.write_text("".join(json.dumps({**json.loads(line), "split": "dev"}) + "\n" for line in lines if line))
+    _run(EVAL / "fit_lead.py", "--index", sample_index, "--qa", qa, "--model", tmp_path / "lead.json",
+         "--results", tmp_path)
+    model = json.loads((tmp_path / "lead.json").read_text())
+    assert model["features"] == list(LEAD_FEATURES) and len(model["coef"]) == len(LEAD_FEATURES)
+    assert "| show at | shown | right |" in (tmp_path / "lead_fit.md").read_text()
+    assert MODEL_FILE.read_bytes() == committed
