@@ -53,6 +53,15 @@ def test_best_actor_oscar_results_story_first(bbc, sample_settings):
     assert answer.citations[0].title == "Eastwood's Baby scoops top Oscars"
 
 
+def test_follow_up_he_takes_the_name_from_quotes_without_a_short_answer(bbc, sample_settings):
+    """The answer above opens with a headline-led quote; "he" is the quote's person, not the headline's
+    "Eastwood's Baby"."""
+    first = ask(bbc, sample_settings, "Who won the best actor Oscar?")
+    answer = ask(bbc, sample_settings, "Which film did he win it for?",
+                 history=(("Who won the best actor Oscar?", first.text),))
+    assert "Jamie Foxx" in answer.query and "Eastwood" not in answer.query
+
+
 def test_unsure_short_answer_is_not_shown(bbc, sample_settings):
     """"US" (of "US banking giant Citigroup") is no insurer: the answer opens with the quote that names
     Metlife instead of highlighting a wrong short answer (shown before rag.answer.lead)."""

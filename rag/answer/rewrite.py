@@ -121,8 +121,11 @@ def _quoted_name(answer: str) -> str:
 
 
 def _person_written(previous: str, answer: str) -> str:
-    """The first name in a written answer to a "who" question that the question did not already say:
-    "Jef Raskin led the team [1]." -> "Jef Raskin" (a written answer opens with no bare short answer).
+    """The first name in an answer to a "who" question that the question did not already say, for an
+    answer that opens with no bare short answer: a written one ("Jef Raskin led the team [1]." -> "Jef
+    Raskin"), or quotes whose short answer was not sure enough to show, each led by its headline,
+    which names the story, not the answer ("Eastwood's Baby scoops top Oscars: Jamie Foxx picked up
+    best actor [1]").
 
     >>> _person_written("Who led the Mac team?", "The team at Apple was led by Jef Raskin [1].")
     'Jef Raskin'
@@ -130,12 +133,18 @@ def _person_written(previous: str, answer: str) -> str:
     'Jef Raskin'
     >>> _person_written("What did Apple make?", "Jef Raskin led the team [1].")
     ''
+    >>> _person_written("Who won the best actor Oscar?", "Eastwood's Baby scoops top Oscars: Jamie Foxx "
+    ...                 "picked up best actor for playing soul star Ray Charles in Ray. [1]")
+    'Jamie Foxx'
     """
     frame = analyse(previous)
     if frame.expects != "person":
         return ""
     first = re.split(r"(?<=[.!?])\s|\n", strip_markers(answer).strip(), maxsplit=1)[0]
-    names = [first[a:b] for a, b in candidates(first, "person", known_words(previous, frame), first)]
+    headline, colon, quote = first.partition(": ")
+    names = []
+    for text in (quote, headline) if colon else (first,):
+        names += [text[a:b] for a, b in candidates(text, "person", known_words(previous, frame), text)]
     # a person is usually named in full on first mention ("Jef Raskin"), a firm or place in one word
     return next((n for n in names if " " in n), names[0] if names else "")
 
