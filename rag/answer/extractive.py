@@ -6,8 +6,8 @@ candidate sentence a probability of answering the question (fitted on the BBC QA
 calibrated threshold the answerer refuses and shows the closest passages instead. Otherwise:
 
 - a factoid question (who / when / how many ...) gets the short answer first, an exact span of the
-  best sentence with its own citation, then that sentence; a second sentence only when another
-  article gives a different, nearly as likely answer;
+  best sentence with its own citation, when it is likely right (rag.answer.lead), then that sentence;
+  a second sentence only when another article gives a different, nearly as likely answer;
 - a list, comparison, "over time" or open question gets up to `max_sentences` quotes, not redundant,
   for a comparison covering each thing compared, for "over time" ordered by article date;
 - every quote is led by its article's headline, so whose plan or which story it is stays clear, and

@@ -7,9 +7,10 @@ read on to the quote that holds the right one. On the BBC QA test split (stop 32
 right for 36 of the 69 factoid answers that had one. So a logistic model, fitted on the dev split
 (eval/fit_lead.py writes lead.json), gives the probability that the short answer is right from what
 the answerer already knows: how likely the question is answered at all, how sure the ranker is of this
-sentence, how many candidates the sentence holds, how near the asked kind and the question's words the
-chosen one stands, how often it recurs across the retrieved passages. The short answer is shown when
-that probability is at least SHOW_AT; else the answer opens with its quote.
+sentence, how much of its weight goes to likely sentences that name the same answer (and against the
+likeliest other answer), how many candidates the sentence holds, whether the headline names the
+answer, the question's words and names in the sentence, the answer's type. The short answer is shown
+when that probability is at least SHOW_AT; else the answer opens with its quote.
 """
 
 from __future__ import annotations
