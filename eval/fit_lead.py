@@ -33,8 +33,7 @@ from fit_answerhood import fit_logistic, standardise  # noqa: E402
 from rag.answer import answer_question  # noqa: E402
 from rag.answer import lead as leads  # noqa: E402
 from rag.answer.answerhood import Linear, sigmoid  # noqa: E402
-from rag.answer.markers import strip_markers  # noqa: E402
-from rag.evaluation.answers import answer_in  # noqa: E402
+from rag.evaluation.answers import ask_all  # noqa: E402
 from rag.evaluation.qa import load_qa  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -45,35 +44,31 @@ L2 = 5.0
 
 
 def collect(index: Path, qa: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-    """Lead features, labels and a record per answer of `split` that leads with a short answer."""
+    """Lead features, labels and a record per answer of `split` that leads with a short answer, asked
+    as `rag eval --qa` asks (`ask_all`: its "short" and "short_correct" are the label)."""
     settings = Settings.from_env()
     retriever = Retriever.open(index, settings)
     items = [it for it in load_qa(qa) if it.split == split]
-    by_id = {it.id: it for it in items}
     seen: list[np.ndarray] = []
+
     def record(x: np.ndarray) -> bool:  # show every short answer, and record its features
         seen.append(x)
         return True
 
     leads.keep = record
-    answered: dict[str, str] = {}
-    xs, ys, records = [], [], []
-    for item in items:
-        history = []
-        if item.follows and item.follows in by_id:
-            history = [(by_id[item.follows].question, answered.get(item.follows, ""))]
+    asked: list[np.ndarray | None] = []  # per question, the features of the short answer it led with
+
+    def answer(*args: Any, **kwargs: Any) -> Any:
         seen.clear()
-        answer = answer_question(item.question, retriever, settings, history=history)
-        answered[item.id] = answer.text
-        first, _, rest = answer.text.partition("\n\n")
-        short = strip_markers(first).strip()
-        if not (seen and rest and answer.citations and short == answer.citations[0].quote):
-            continue
-        right = item.answerable and answer_in(short, item.answers)
-        xs.append(seen[-1])
-        ys.append(float(right))
-        records.append({"id": item.id, "short": short, "right": right})
-    return np.array(xs), np.array(ys), records
+        out = answer_question(*args, **kwargs)
+        asked.append(seen[-1] if seen else None)
+        return out
+
+    answers = ask_all(items, retriever, settings, False, answer)
+    rows = [(x, r) for x, r in zip(asked, answers, strict=True) if x is not None and r["short"] is not None]
+    records = [{"id": r["id"], "short": r["short"], "right": r["short_correct"]} for _, r in rows]
+    return (np.array([x for x, _ in rows]), np.array([float(r["short_correct"]) for _, r in rows]),
+            records)
 
 
 # Directions known before fitting: how likely the answer and its sentence are, how many likely sentences

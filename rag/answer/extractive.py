@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rag.answer import lead as leads
+from rag.answer import lead as leads  # leads.keep, read at call time (eval/fit_lead.py records it)
 from rag.answer.answerhood import (
     _ANAPHORIC,
     FEATURES,
@@ -32,7 +32,6 @@ from rag.answer.answerhood import (
 )
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
-from rag.answer.lead import lead_features
 from rag.answer.names import name_share
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
@@ -347,7 +346,7 @@ def extractive_answer(
         p = sentences[chosen[0]].passage
         short = p.text[lead[0] - p.start : lead[1] - p.start]
         agreeing = answer_support(sentences, scores, frame, query, chosen[0], short)
-        x = lead_features(rows[chosen[0]], p_answer, scores, chosen[0], frame, short, agreeing)
+        x = leads.lead_features(rows[chosen[0]], p_answer, scores, chosen[0], frame, short, agreeing)
         if not leads.keep(x):
             lead = None
     dated = frame.shape == "over_time"
