@@ -12,11 +12,11 @@ import pytest
 from test_answer_helpers import passages_of
 
 from rag.answer.answerhood import FEATURES, Corpus, _forecast, features
-from rag.answer.candidates import candidates
+from rag.answer.candidates import answer_span, candidates
 from rag.answer.kinds import counted_noun, unit_near
 from rag.answer.names import name_share
-from rag.answer.question import analyse
-from rag.answer.support import passage_sentences
+from rag.answer.question import analyse, known_words
+from rag.answer.support import content_terms, passage_sentences
 from rag.types import Article, Hit
 
 
@@ -103,6 +103,16 @@ def spans(sentence: str, question: str) -> list[str]:
     # a duration keeps its units; an age is said as one; a share keeps its sign
     ("How long was Stefan Koubek banned?", "Koubek says he has been banned for three months by the ITF.",
      ["three months"]),
+    # "what time" asks a race time: with its units, its hundredths or as a clock reads; not "4x100m"
+    ("What time did Jason Gardener run to win the 60m?",
+     "Gardener clocked 6.56 seconds, well ahead of Marc Blume, who crossed the line in 6.67 secs.",
+     ["6.56 seconds", "6.67 secs"]),
+    ("In what time did Joanna Hayes set an Olympic record?",
+     "Hayes, 27, set an Olympic record of 12.37 in winning the 100m hurdles.", ["12.37"]),
+    ("What time did Tirunesh Dibaba run?",
+     "Dibaba won in 14 minutes 32.93 seconds to erase the mark of 14:39.29 set in Stuttgart.",
+     ["14 minutes 32.93 seconds", "14:39.29"]),
+    ("What time did Jason Gardener run?", "Gardener, part of the 4x100m quartet, won gold in 2004.", []),
     ("How old was Lord Callaghan when he died?",
      "Lord Callaghan, who leaves a son and two daughters, died aged 92.", ["92"]),
     ("What share of the project will Shell own?", "The group will own 30% of the project.", ["30%"]),
@@ -274,3 +284,22 @@ def test_the_asked_detail_missing_from_everything_retrieved() -> None:
 
     assert rare_absent("Five rail managers went on trial over the Hatfield crash.") == 1.0
     assert rare_absent("The jury gave its verdict in the Hatfield trial: not guilty.") == 0.0
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    # the candidate the sentence marks as superseded is not its answer
+    ("What time did Tirunesh Dibaba run when she set the world record?",
+     "Dibaba won in 14 minutes 32.93 seconds to erase the previous world indoor mark of 14:39.29.",
+     "14 minutes 32.93 seconds"),
+    # unless the question asks for the earlier one
+    ("How much was the previous offer worth?",
+     "The bid of $6bn beat the previous offer of $5bn.", "$5bn"),
+    # else the candidate nearest the question's words
+    ("Who won the best actor award?",
+     "Foxx was beaten to the best actor award by Owen.", "Owen"),
+])
+def test_answer_span_picks_the_answer_among_candidates(question, sentence, expected):
+    frame = analyse(question)
+    spans = candidates(sentence, frame.expects, known_words(question, frame))
+    a, b = answer_span(sentence, spans, content_terms(question), frame.kind)
+    assert sentence[a:b] == expected

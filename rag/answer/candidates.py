@@ -153,6 +153,8 @@ def _amounts(sentence: str, known: tuple[str, ...]) -> list[tuple[int, int]]:
     """The figures of `sentence` that could answer a number question whose words are `known`: a count
     for "how many", a duration with its units for "how long", an age for "how old", else any amount."""
     duration = _asks(known, r"how long")
+    # "what time did Gardener run": a race time, "6.56 seconds", "12.37", "14:39.29"
+    race = not duration and _asks(known, r"(?:what|which) time")
     # "how many ...?" asks for a count: a share ("67.7%"), a sum of money or a year is not one
     counting = _asks(known, r"how many") and not any(
         k in ("percentage", "percent", "proportion", "share") for k in known)
@@ -161,7 +163,14 @@ def _amounts(sentence: str, known: tuple[str, ...]) -> list[tuple[int, int]]:
     sums = _first_currency(money, sentence)
     conversions = [span for span in money if span not in sums]
     found = [] if counting or age else list(sums)
+    clocks = [m.span() for m in re.finditer(r"\b\d{1,2}(?::\d\d)+(?:\.\d+)?\b", sentence)] if race else []
     for m in NUMBER.finditer(sentence):
+        if any(a <= m.start() < b for a, b in clocks):
+            continue
+        if race:  # a time has its units or its hundredths: "6.56 seconds", "12.37", not "4x100m"
+            if _TIME_UNIT.match(sentence, m.end()) or re.fullmatch(r"\d+\.\d+", m.group(0).strip()):
+                _add_duration(found, sentence, m.start(), (_TIME_UNIT.match(sentence, m.end()) or m).end())
+            continue
         if any(a <= m.start() < b for a, b in conversions):
             continue  # the figure of a conversion: "£75m ($141m)"
         unit = _TIME_UNIT.match(sentence, m.end())
@@ -183,13 +192,19 @@ def _amounts(sentence: str, known: tuple[str, ...]) -> list[tuple[int, int]]:
                                          for i in (max(m.start() - 1, 0), m.start()))))):
             continue
         if duration and unit:  # a duration keeps its units: "two hours and 10 minutes", not "two"
-            if found and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[found[-1][1]:m.start()]):
-                found[-1] = (found[-1][0], unit.end())
-            else:
-                found.append((m.start(), unit.end()))
+            _add_duration(found, sentence, m.start(), unit.end())
         else:
             found.append(m.span())
-    return found
+    return sorted(found + clocks)
+
+
+def _add_duration(found: list[tuple[int, int]], sentence: str, a: int, b: int) -> None:
+    """Add sentence[a:b] to `found`, joined to the span before it when only "and" or a comma lies
+    between: "two hours and 10 minutes", "14 minutes 32.93 seconds" are one duration."""
+    if found and re.fullmatch(r"\s*(?:,|and|,\s*and)?\s*", sentence[found[-1][1]:a]):
+        found[-1] = (found[-1][0], b)
+    else:
+        found.append((a, b))
 
 
 def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str],
@@ -205,7 +220,18 @@ def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str
         a, b = span
         return min((min(abs(a - p), abs(b - p)) for p in positions), default=0)
 
-    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), distance(span)))
+    # "erase the previous world indoor mark of 14:39.29": a figure the sentence marks as superseded is
+    # not the answer, unless the question asks for the earlier one
+    looks_back = any(t.startswith(_EARLIER_STEMS) for t in terms)
+
+    def superseded(span: tuple[int, int]) -> bool:
+        return not looks_back and _EARLIER.search(sentence[max(0, span[0] - 60):span[0]]) is not None
+
+    return min(spans, key=lambda span: (-near_kind(sentence, span, kind), superseded(span), distance(span)))
+
+
+_EARLIER = re.compile(r"\b(?:previous|former|old|earlier|prior|last year's)\s+(?:[\w'-]+\s+){0,4}$", re.I)
+_EARLIER_STEMS = ("previou", "former", "old", "earlier", "prior")
 
 
 def _first_currency(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
