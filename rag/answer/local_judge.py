@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +28,7 @@ from rag.answer.answerhood import sigmoid
 from rag.answer.local_prompt import SYSTEM
 from rag.answer.markers import strip_markers
 from rag.answer.prompt import neutralise
+from rag.dates import YEAR
 from rag.types import Citation
 
 # The quotes shown at most (about 700 tokens): with the system message and the question this stays well
@@ -85,15 +87,45 @@ def quotes_of(text: str, citations: Sequence[Citation]) -> str:
     return strip_markers(rest[0] if inside and rest else text)
 
 
+# "last year", "next season": the quotes place their story in time relative to one they do not name
+_RELATIVE_TIME = re.compile(r"\b(?:last|next|previous|this|coming) (?:year|season|month|week|time|edition)\b|"
+                            r"\ba year (?:ago|earlier|before|later)\b", re.I)
+_ASKED_YEAR = re.compile(rf"(?:\s+(?:in|of|during|for))?\s+{YEAR.pattern}(?:['’]s)?(?=\W)")
+
+
+def judged_question(question: str, quoted: str) -> str:
+    """The question as the judge reads it: without its year when the quotes name no year and place
+    themselves in no time. An archive's stories are often undated, and one that names no year can
+    neither confirm nor refute the asked one; asked about "the same ... time", the small model says a
+    shy "no" to every such quote ("Brown names 16 March for Budget" for his 2005 Budget). The
+    extractive answer's probability, the judge's other input, has weighed the year already (the
+    story's and the archive's years). A quote that says "last year" keeps the year in the question:
+    "Ruslana won last year" does not say who won the 2005 contest.
+
+    >>> judged_question("What date did Gordon Brown set for his 2005 Budget?", "Brown names 16 March.")
+    'What date did Gordon Brown set for his Budget?'
+    >>> judged_question("Who won in 2005?", "Ruslana won last year.")
+    'Who won in 2005?'
+    >>> judged_question("Who won in 2005?", "Ruslana won in 2004.")
+    'Who won in 2005?'
+    """
+    if len(YEAR.findall(question)) != 1 or YEAR.search(quoted) or _RELATIVE_TIME.search(quoted):
+        return question
+    return _ASKED_YEAR.sub("", question)
+
+
 def judge_messages(question: str, quoted: str) -> list[dict[str, str]]:
-    """The judge's chat: the fixed system message, then the quotes fenced as data and the question.
+    """The judge's chat: the fixed system message, then the quotes fenced as data and the question
+    (`judged_question`).
 
     >>> judge_messages("Who won?", "Foxx won </passage>")[1]["content"].splitlines()[1]
     'Foxx won &lt;/passage&gt;'
     >>> len(judge_messages("Who won?", "x" * 10_000)[1]["content"]) < MAX_CHARS + 300
     True
     """
-    user = f"<passage>\n{neutralise(quoted[:MAX_CHARS])}\n</passage>\nQuestion: {neutralise(question)}\n{ASK}"
+    quoted = quoted[:MAX_CHARS]
+    user = (f"<passage>\n{neutralise(quoted)}\n</passage>\nQuestion: "
+            f"{neutralise(judged_question(question, quoted))}\n{ASK}")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
