@@ -346,6 +346,10 @@ def test_real_model_refuses_what_the_passages_do_not_hold(real_retriever: ListRe
     # a near miss from the BBC test split that the extractive answerer let through: another year's winner
     ("Who won the 2005 Eurovision Song Contest?", "Eurovision 'greats' to do battle: The 50th annual "
      "contest will be held in Kiev, Ukraine, in May, after Ukrainian singer Ruslana won last year.", False),
+    # an undated quote that names no year is read against the question without its year (yes 0.50 with it)
+    ("What date did Gordon Brown set for his 2005 Budget?", "Brown names 16 March for Budget: Chancellor "
+     "Gordon Brown will deliver his Budget to the House of Commons on 16 March, the Treasury has announced.",
+     True),
 ])
 def test_real_model_judges_whether_quotes_answer(question: str, quoted: str, answers: bool) -> None:
     p_yes = local.judged_answerable(question, quoted, local_settings().local)

@@ -167,13 +167,13 @@ def _amounts(sentence: str, known: tuple[str, ...]) -> list[tuple[int, int]]:
     for m in NUMBER.finditer(sentence):
         if any(a <= m.start() < b for a, b in clocks):
             continue
+        unit = _TIME_UNIT.match(sentence, m.end())
         if race:  # a time has its units or its hundredths: "6.56 seconds", "12.37", not "4x100m"
-            if _TIME_UNIT.match(sentence, m.end()) or re.fullmatch(r"\d+\.\d+", m.group(0).strip()):
-                _add_duration(found, sentence, m.start(), (_TIME_UNIT.match(sentence, m.end()) or m).end())
+            if unit or re.fullmatch(r"\d+\.\d+", m.group(0).strip()):
+                _add_duration(found, sentence, m.start(), (unit or m).end())
             continue
         if any(a <= m.start() < b for a, b in conversions):
             continue  # the figure of a conversion: "£75m ($141m)"
-        unit = _TIME_UNIT.match(sentence, m.end())
         said_as_age = bool(re.match(r"-years?-old| years? old", sentence[m.end():m.end() + 10])
                            or re.search(r"\b(?:aged|age of)\s*$", sentence[:m.start()]))
         if (said_as_age != age  # an age answers "how old" and nothing else: "aged 92", "27-year-old"

@@ -90,7 +90,7 @@ def quotes_of(text: str, citations: Sequence[Citation]) -> str:
 # "last year", "next season": the quotes place their story in time relative to one they do not name
 _RELATIVE_TIME = re.compile(r"\b(?:last|next|previous|this|coming) (?:year|season|month|week|time|edition)\b|"
                             r"\ba year (?:ago|earlier|before|later)\b", re.I)
-_ASKED_YEAR = re.compile(rf"(?:\s+(?:in|of|during|for))?\s+{YEAR.pattern}(?:['’]s)?(?=\W)")
+_ASKED_YEAR = re.compile(rf"(?:\s+(?:in|of|during|for))?\s+{YEAR.pattern}(?:['’]s)?(?!\w)")
 
 
 def judged_question(question: str, quoted: str) -> str:
