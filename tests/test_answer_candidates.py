@@ -298,7 +298,7 @@ def test_the_asked_detail_missing_from_everything_retrieved() -> None:
     ("Who won the best actor award?",
      "Foxx was beaten to the best actor award by Owen.", "Owen"),
 ])
-def test_answer_span_picks_the_answer_among_candidates(question, sentence, expected):
+def test_answer_span_picks_the_answer_among_candidates(question: str, sentence: str, expected: str) -> None:
     frame = analyse(question)
     spans = candidates(sentence, frame.expects, known_words(question, frame))
     a, b = answer_span(sentence, spans, content_terms(question), frame.kind)

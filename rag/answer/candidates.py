@@ -151,7 +151,8 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
 
 def _amounts(sentence: str, known: tuple[str, ...]) -> list[tuple[int, int]]:
     """The figures of `sentence` that could answer a number question whose words are `known`: a count
-    for "how many", a duration with its units for "how long", an age for "how old", else any amount."""
+    for "how many", a duration with its units for "how long", a race time for "what time", an age for
+    "how old", else any amount."""
     duration = _asks(known, r"how long")
     # "what time did Gardener run": a race time, "6.56 seconds", "12.37", "14:39.29"
     race = not duration and _asks(known, r"(?:what|which) time")
