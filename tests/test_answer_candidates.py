@@ -294,6 +294,9 @@ def test_the_asked_detail_missing_from_everything_retrieved() -> None:
     # unless the question asks for the earlier one
     ("How much was the previous offer worth?",
      "The bid of $6bn beat the previous offer of $5bn.", "$5bn"),
+    # a person's description is no earlier figure
+    ("Who won the final?", "Former champion Roger Federer won the final, beating Lleyton Hewitt.",
+     "Roger Federer"),
     # else the candidate nearest the question's words
     ("Who won the best actor award?",
      "Foxx was beaten to the best actor award by Owen.", "Owen"),

@@ -231,8 +231,9 @@ def answer_span(sentence: str, spans: list[tuple[int, int]], terms: Sequence[str
     return min(spans, key=lambda span: (-near_kind(sentence, span, kind), superseded(span), distance(span)))
 
 
-_EARLIER = re.compile(r"\b(?:previous|former|old|earlier|prior|last year's)\s+(?:[\w'-]+\s+){0,4}$", re.I)
-_EARLIER_STEMS = ("previou", "former", "old", "earlier", "prior")
+# not "former" or "old": "former champion Roger Federer", "the 27-year-old Jane Doe" describe a person
+_EARLIER = re.compile(r"\b(?:previous|earlier|prior|last year's)\s+(?:[\w'-]+\s+){0,4}$", re.I)
+_EARLIER_STEMS = ("previou", "earlier", "prior")
 
 
 def _first_currency(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
