@@ -77,3 +77,25 @@ def test_summary_counts_refusals_and_accuracy_per_kind():
     assert out["accuracy, factoid"] == 0.5 and out["false refusals, answerable"] == 0.5
     assert out["rejection, unanswerable"] == 1.0 and out["unanswerable near_miss: rejection (n=1)"] == 1.0
     assert out["citations exact (quote == article slice)"] == 1.0
+
+
+REUTERS = next((p for p in (ROOT.parent / "shared" / "data" / "reuters21578",
+                            Path("/work/shared/data/reuters21578")) if p.is_dir()), None)
+
+
+@pytest.mark.skipif(REUTERS is None, reason="shared Reuters data not present")
+def test_every_reuters_answer_occurs_in_its_gold_stories():
+    """eval/reuters_qa.jsonl, a second archive's check set (wire copy: "1.5 mln dlrs", "3.2 pct"),
+    against the stories as the project's own loader reads them."""
+    from rag.loaders.reuters import load
+
+    assert REUTERS is not None
+    items = load_qa(ROOT / "eval" / "reuters_qa.jsonl")
+    assert Counter(it.kind for it in items) == {"factoid": 50, "unanswerable": 25}
+    stories = {a.id: f"{a.title}\n{a.text}" for path in sorted(REUTERS.glob("reut2-*.sgm"))
+               for a in load(path.read_bytes().decode("cp1252", errors="replace"), path.name).articles}
+    for it in items:
+        assert it.split == "test" and (it.gold_article_ids or not it.answerable), it.id
+        texts = [stories[g] for g in it.gold_article_ids]  # KeyError: a gold id that is no story
+        assert not it.answerable or answer_in(texts[0], it.answers), it.id
+        assert all(answer_in(t, it.answers) for t in texts), it.id

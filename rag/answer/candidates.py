@@ -21,15 +21,18 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
                  r"dozen|dozens|half|third|quarter|double|twice|treble|triple")
 # "five million" is one amount, not "five" and "million"
-NUMBER = re.compile(rf"\d[\d,.]*(?:\s*%|\s*(?:per ?cent|bn|m|k|million|billion|trillion)\b|\b)"
+# Wire copy writes "1.5 mln dlrs", "3.2 pct", "35 cts", "50 mln stg" (Reuters style)
+_SCALE = r"bn|m|mln|bln|million|billion|trillion"
+NUMBER = re.compile(rf"\d[\d,.]*(?:\s*%|\s*(?:per ?cent|pct|k|{_SCALE})\b|\b)"
                     rf"|\b(?:{_NUMBER_WORDS})(?:[\s-]+(?:hundred|thousand|million|billion)s?)*\b",
                     re.I)
 # "hundreds of ballot papers", "thousands of pounds": a rough size, not the figure a question asks for
 _VAGUE = re.compile(r"(?:hundreds|thousands|millions|billions|dozens)", re.I)
-MONEY = re.compile(r"[£$€¥]\s?\d[\d,.]*\s*(?:bn|m|k|million|billion|trillion)?\b|"
-                   r"\b\d[\d,.]*\s*(?:bn|m|million|billion|trillion)?\s*(?:(?-i:[A-Z][a-z]+)\s+){0,2}"
-                   r"(?:dollars|pounds|euros|yen|roubles|"
-                   r"rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?", re.I)
+MONEY = re.compile(rf"[£$€¥]\s?\d[\d,.]*\s*(?:k|{_SCALE})?\b|"
+                   rf"\b\d[\d,.]*\s*(?:{_SCALE})?\s*(?:(?:(?-i:[A-Z][a-z]+)|U\.S\.)\s+){{0,2}}"
+                   r"(?:dollars|dlrs?|cents|cts|pounds|stg|sterling|euros|yen|marks|guilders|lire|pesos|"
+                   r"crowns|roubles|rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?",
+                   re.I)
 DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}})?|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b|"
                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
                   r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|"
@@ -55,6 +58,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     >>> t = "Rosneft bought it in a deal worth $9.4bn (£5bn)."
     >>> [t[a:b] for a, b in candidates(t, "money", ())]
     ['$9.4bn']
+    >>> w = "It paid 1.5 mln dlrs, or 22 U.S. dlrs a share, for a 3.2 pct stake."
+    >>> [w[a:b] for a, b in candidates(w, "money", ())], [w[a:b] for a, b in candidates(w, "number", ())]
+    (['1.5 mln dlrs', '22 U.S. dlrs'], ['1.5 mln dlrs', '22 U.S. dlrs', '3.2 pct'])
     >>> u = "Novartis bought 67.7% of Eon Labs, founded in 1997, for $31 a share and will cut 1,000 jobs."
     >>> [u[a:b] for a, b in candidates(u, "number", ("how", "many", "jobs"))]
     ['1,000']
@@ -63,7 +69,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
         found = _first_currency([m.span() for m in MONEY.finditer(sentence)], sentence)
         if not found:  # "25.4bn" without its currency; a bare number is rarely a price
             found = [m.span() for m in NUMBER.finditer(sentence)
-                     if re.search(r"\d.*(?:bn|m|illion)", m.group(0))]
+                     if re.search(r"\d.*(?:bn|m|bln|illion)", m.group(0))]
     elif expects == "number":
         if _asks(known, r"(?:what|which|final) score"):  # "by what score": a result, "17-12"
             return [m.span() for m in re.finditer(r"\b\d{1,3}-\d{1,3}\b", sentence)]

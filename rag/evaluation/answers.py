@@ -27,8 +27,10 @@ from rag.evaluation.metrics import latency_summary
 from rag.evaluation.qa import QAItem
 from rag.settings import Settings
 
-_UNITS = ((re.compile(r"\s*per\s?cent\b|\s*percent\b"), "%"), (re.compile(r"\s*billion\b"), "bn"),
-          (re.compile(r"\s*million\b"), "m"), (re.compile(r"\s*trillion\b"), "tn"))
+# wire copy's "pct", "mln", "bln" too (Reuters: "1.5 mln dlrs", "3.2 pct")
+_UNITS = ((re.compile(r"\s*per\s?cent\b|\s*percent\b|(?<=\d)\s*pct\b"), "%"),
+          (re.compile(r"\s*billion\b|(?<=\d)\s*bln\b"), "bn"),
+          (re.compile(r"\s*million\b|(?<=\d)\s*mln\b"), "m"), (re.compile(r"\s*trillion\b"), "tn"))
 
 
 def normalise(text: str) -> str:
@@ -36,6 +38,8 @@ def normalise(text: str) -> str:
 
     >>> normalise("$9.4 Billion, 12,500 and 5 per cent")
     '$9.4bn, 12500 and 5%'
+    >>> normalise("1.5 mln dlrs, 2 bln yen, up 3.2 pct")
+    '1.5m dlrs, 2bn yen, up 3.2%'
     """
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = re.sub(r"\s+", " ", text).strip().casefold()
