@@ -118,6 +118,20 @@ def test_extractive_refuses_below_threshold_and_points_at_closest_passages():
     assert all(NATO.text[c.start : c.end] == c.quote for c in draft.citations)
 
 
+def test_a_results_story_of_another_quarter_does_not_answer_for_the_asked_one():
+    from rag.types import Article
+
+    results = Article(id="aig", title="AMERICAN INT'L GROUP INC 4TH QTR NET", date="1987-03-02",
+                      text="American International Group Inc said fourth quarter net income rose to "
+                           "296.6 mln dlrs from 120.1 mln dlrs a year earlier. Its sales also rose.")
+    asked = run_extractive("What was American International Group's net income for the fourth quarter?",
+                           hits_for(results), min_support=0.0)
+    assert asked.grounded and "296.6 mln dlrs" in asked.text
+    other = run_extractive("What was American International Group's net income for the first quarter?",
+                           hits_for(results), min_support=0.0)
+    assert not other.grounded  # every sentence is read under a headline about the fourth quarter
+
+
 def test_extractive_without_hits_says_so():
     draft = run_extractive("anything", [])
     assert not draft.grounded and draft.citations == []

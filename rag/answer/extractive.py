@@ -33,6 +33,7 @@ from rag.answer.answerhood import (
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
 from rag.answer.names import name_share
+from rag.answer.periods import other_period, periods
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
@@ -330,11 +331,12 @@ def extractive_answer(
     if frame.shape == "factoid" and rows[:, FEATURES.index("forecast")].any():  # short answers cost ~8 ms
         scores = confirmed(sentences, rows, scores, [short_answer(s, frame, query) for s in sentences])
     present = present_years(corpus) if frame.years else None
-    allowed = np.array([not (dated_elsewhere(s, frame, corpus)
-                             or undated_elsewhere(s, frame, corpus, present)) for s in sentences])
+    asked = periods(query)
+    allowed = np.array([not (dated_elsewhere(s, frame, corpus) or undated_elsewhere(s, frame, corpus, present)
+                             or other_period(asked, s.text, s.passage.title or "")) for s in sentences])
     p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
     threshold = settings.min_support if settings.min_support is not None else model.threshold
-    if p_answer < threshold:
+    if p_answer < threshold or not allowed.any():  # every sentence is about another time
         text, citations = refusal(sentences, scores)
         yield text
         yield Draft(text, citations, grounded=False, support=p_answer)

@@ -24,6 +24,14 @@ _MONEY_WORDS = (r"cost|costs|costing|pay|paid|pays|price|priced|worth|sell|sold|
                 r"offer|value|valued|budget|salary|tax|debt|owe|owed|loss|losses|invest|invested|charge|bill|"
                 r"compensation|damages|fund|funds|funded|funding|pledge|pledged|give|gave|grant|granted|"
                 r"donate|donated|lend|lent|loan|borrow|borrowed|takings|grossed")
+# "What net loss did ...", "What per-share profit ...", "To what level ...": a figure named by its noun,
+# after at most three modifiers (no verb between: "What did Brown say about tax" asks no figure)
+_VERBS = r"did|does|do|was|is|were|are|will|would|has|have|had"
+_MODIFIERS = rf"(?:what|which)\s+(?:(?!(?:{_VERBS})\b)[\w'-]+\s+){{0,3}}?"
+_MONEY_NOUNS = (r"profits?|loss|losses|income|earnings|revenues?|turnover|sales|price|cost|fee|fine|salary|"
+                r"wages?|allowance|dividend|bid|offer|award|damages|compensation|amount|sum|payout|bonus")
+_NUMBER_NOUNS = (r"rate|stake|share|level|height|speed|distance|size|majority|output|production|quota|"
+                 r"capacity|growth|inflation|unemployment|exports|imports|volume|personal best")
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t) for p, t in (
     (r"^\s*(?:and\s+|but\s+|so\s+)?(?:(?:with|to|by|for|from)\s+)?(?:who|whom)\b", "person"),
     (r"\bwhose\b|\b(?:first|given|last|full|maiden) name\b|\bsurname\b", "person"),
@@ -35,12 +43,15 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), t)
     (rf"\bhow much\b.*\b(?:{_MONEY_WORDS})\b|\bhow much (?:money|cash)\b|\bat what price\b|"
      rf"\bwhat (?:was|is|were|are) the (?:price|cost|value|fee|fine|bid|offer|deal|salary|budget)\b|"
      rf"\bfor how much\b|\bwhat (?:was|were|is|are)\b[^?]*\b(?:profits?|revenues?|turnover|earnings|"
-     rf"losses|debts?|prices?|costs?|fees?|fines?|salary|budget|valuation)\b", "money"),
+     rf"losses|debts?|prices?|costs?|fees?|fines?|salary|budget|valuation|income|dividend|wages?|allowance)\b|"
+     rf"\b{_MODIFIERS}(?:{_MONEY_NOUNS})\b", "money"),
     (r"\bhow (?:many|much|long|far|big|large|old|fast|high|tall|often)\b|"
      r"\bwhat (?:percentage|proportion|share|number|rate|score|figure|total|time|margin|age)\b|"
      r"\bwhat (?:was|is|were|are) the (?:average|total|combined|overall|peak|record|final)? ?(?:audience|"
      r"attendance|population|turnout|majority|tally|number|rate|score|figure|total|margin)\b|"
-     r"\bby how\b|\bwhat was the (?:final )?score\b", "number"),
+     r"\bby how\b|\bwhat was the (?:final )?score\b|"
+     rf"\b{_MODIFIERS}(?:{_NUMBER_NOUNS})\b|"
+     rf"\bwhat (?:was|is|were|are)\b[^?]*\b(?:{_NUMBER_NOUNS})\b", "number"),
     (r"\bwhere\b|\bwhich (?:country|city|town|venue|stadium|nation|region|capital|state|island|county)\b|"
      r"\bwhat (?:country|city|town|venue|stadium|nation|region)\b", "place"),
     (r"\b(?:which|what) (?:company|firm|team|club|band|group|film|movie|book|album|song|show|programme|"
@@ -70,6 +81,8 @@ _QUOTED = re.compile(r"(?<![\w,.;:!?])(?:[\"“]([^\"“”]{3,60})[\"”]"
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
                       r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*"
                       r"(?:(?<!'s)(?<!’s)\s+\d{1,3}(?![\d%.,:/–-]|\s*%|\s*per\s*cent))?")
+_MONTHS = frozenset(str.split("january february march april may june july august september october november "
+                             "december jan feb mar apr jun jul aug sep sept oct nov dec"))
 NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
@@ -138,6 +151,8 @@ def names_in(text: str) -> tuple[str, ...]:
     ('malcolm glazer', 'man utd')
     >>> names_in("How much will the PlayStation 3 cost, and did Aberdeen win 4-1?")
     ('playstation 3', 'aberdeen')
+    >>> names_in("What did Barclays offer in March 1987, and Theresa May in May?")
+    ('barclays', 'theresa may')
     """
     out: list[str] = [text[a:b].lower() for a, b in quoted_spans(text)]
     for m in _CAP_RUN.finditer(text):
@@ -147,8 +162,9 @@ def names_in(text: str) -> tuple[str, ...]:
             words = words[1:]
         while words and words[-1].lower() in ("of", "the", "and", "&", "de", "van", "von"):
             words = words[:-1]
-        if not words or (len(words) == 1 and (YEAR.fullmatch(words[0]) or words[0][0].isdigit())):
-            continue
+        if not words or (len(words) == 1 and (YEAR.fullmatch(words[0]) or words[0][0].isdigit()
+                                              or words[0].lower() in _MONTHS)):
+            continue  # a month is a time, not a name ("in March 1987", "ended May 31")
         name = " ".join(words).strip(".,'").lower()
         name = re.sub(r"'s$", "", name)
         if len(name) > 1:
