@@ -132,6 +132,19 @@ def test_a_results_story_of_another_quarter_does_not_answer_for_the_asked_one():
     assert not other.grounded  # every sentence is read under a headline about the fourth quarter
 
 
+def test_an_offer_does_not_answer_how_a_deal_ended():
+    from rag.types import Article
+
+    bid = Article(id="hpr", title="HARPER AND ROW TO MULL OPTIONS AFTER BIDS", date="1987-03-23",
+                  text="Private investor Theodore Cross offered 34 dlrs a share for Harper and Row. "
+                       "The publisher's board met on Monday.")
+    offered = run_extractive("How much did Theodore Cross offer for Harper and Row?", hits_for(bid),
+                             min_support=0.0)
+    assert offered.grounded and "34 dlrs" in offered.text
+    sold = run_extractive("At what price was Harper and Row finally sold?", hits_for(bid), min_support=0.0)
+    assert not sold.grounded
+
+
 def test_extractive_without_hits_says_so():
     draft = run_extractive("anything", [])
     assert not draft.grounded and draft.citations == []

@@ -33,6 +33,7 @@ from rag.answer.answerhood import (
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
 from rag.answer.names import name_share
+from rag.answer.outcome import asks_outcome, prospect_only
 from rag.answer.periods import other_period, periods
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
@@ -336,7 +337,11 @@ def extractive_answer(
                              or other_period(asked, s.text, s.passage.title or "")) for s in sentences])
     p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
     threshold = settings.min_support if settings.min_support is not None else model.threshold
-    if p_answer < threshold or not allowed.any():  # every sentence is about another time
+    # the likeliest sentence tells of an offer or a plan where the question asks how it ended: what
+    # the archive holds on the asked deal is its prospect (the next sentence would only be off topic)
+    unsettled = asks_outcome(query) and allowed.any() and prospect_only(
+        sentences[int(np.argmax(np.where(allowed, scores, -np.inf)))].text)
+    if p_answer < threshold or not allowed.any() or unsettled:  # not allowed: all about another time
         text, citations = refusal(sentences, scores)
         yield text
         yield Draft(text, citations, grounded=False, support=p_answer)
