@@ -25,9 +25,10 @@ _MONEY_WORDS = (r"cost|costs|costing|pay|paid|pays|price|priced|worth|sell|sold|
                 r"compensation|damages|fund|funds|funded|funding|pledge|pledged|give|gave|grant|granted|"
                 r"donate|donated|lend|lent|loan|borrow|borrowed|takings|grossed")
 # "What net loss did ...", "What per-share profit ...", "To what level ...": a figure named by its noun,
-# after at most three modifiers (no verb between: "What did Brown say about tax" asks no figure)
+# after at most three modifiers (no verb between: "What did Brown say about tax" asks no figure; no
+# possessive: "Which company's share price fell?" asks for a company)
 _VERBS = r"did|does|do|was|is|were|are|will|would|has|have|had"
-_MODIFIERS = rf"(?:what|which)\s+(?:(?!(?:{_VERBS})\b)[\w'-]+\s+){{0,3}}?"
+_MODIFIERS = rf"(?:what|which)\s+(?:(?!(?:{_VERBS})\b|[\w-]+['’]s\b)[\w'-]+\s+){{0,3}}?"
 _MONEY_NOUNS = (r"profits?|loss|losses|income|earnings|revenues?|turnover|sales|price|cost|fee|fine|salary|"
                 r"wages?|allowance|dividend|bid|offer|award|damages|compensation|amount|sum|payout|bonus")
 _NUMBER_NOUNS = (r"rate|stake|share|level|height|speed|distance|size|majority|output|production|quota|"
@@ -111,6 +112,8 @@ def analyse(question: str) -> QuestionFrame:
     'money'
     >>> analyse("What did Labour propose on maternity pay?").expects
     'open'
+    >>> analyse("What net loss did Varity report?").expects, analyse("Which firm's share price fell?").expects
+    ('money', 'name')
     """
     q = question.strip()
     # the earliest question phrase decides: "How much did X pay when ..." wants money, not a date
