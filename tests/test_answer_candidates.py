@@ -146,8 +146,13 @@ def test_candidates_of_the_asked_type(question: str, sentence: str, expected: li
 @pytest.mark.parametrize(("question", "expects"), [
     ("When did Sony launch the PSP?", "date"),
     ("And when did he join Apple?", "date"),
-    # "when" inside a question is a conjunction: the question's own phrase decides
-    ("What personal best did James McIlroy set when winning the 800m in Erfurt?", "open"),
+    # "when" inside a question is a conjunction: the question's own phrase decides (a personal best is
+    # a figure, a time)
+    ("What personal best did James McIlroy set when winning the 800m in Erfurt?", "number"),
+    # a figure named by its noun
+    ("What net loss did Varity Corp report for its fourth quarter?", "money"),
+    ("To what level did Marsh & McLennan cut its dividend?", "number"),
+    ("What did Labour propose on maternity pay?", "open"),
     ("How many penalties did Yachvili land when France won at Twickenham?", "number"),
     ("What was the average audience for the EastEnders episode in which Dirty Den was killed off?", "number"),
     # a "which X" question whose X is a person asks for one
