@@ -87,13 +87,13 @@ REUTERS = next((p for p in (ROOT.parent / "shared" / "data" / "reuters21578",
 def test_every_reuters_answer_occurs_in_its_gold_stories():
     """eval/reuters_qa.jsonl, a second archive's check set (wire copy: "1.5 mln dlrs", "3.2 pct"),
     against the stories as the project's own loader reads them."""
-    from rag.loaders.reuters import load
+    from rag.loaders import load_file
 
     assert REUTERS is not None
     items = load_qa(ROOT / "eval" / "reuters_qa.jsonl")
     assert Counter(it.kind for it in items) == {"factoid": 50, "unanswerable": 25}
     stories = {a.id: f"{a.title}\n{a.text}" for path in sorted(REUTERS.glob("reut2-*.sgm"))
-               for a in load(path.read_bytes().decode("cp1252", errors="replace"), path.name).articles}
+               for a in load_file(path, REUTERS).articles}  # read as `rag index` reads them
     for it in items:
         assert it.split == "test" and (it.gold_article_ids or not it.answerable), it.id
         texts = [stories[g] for g in it.gold_article_ids]  # KeyError: a gold id that is no story

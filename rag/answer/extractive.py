@@ -339,14 +339,15 @@ def extractive_answer(
     threshold = settings.min_support if settings.min_support is not None else model.threshold
     # the likeliest sentence tells of an offer or a plan where the question asks how it ended: what
     # the archive holds on the asked deal is its prospect (the next sentence would only be off topic)
-    unsettled = asks_outcome(query) and allowed.any() and prospect_only(
-        sentences[int(np.argmax(np.where(allowed, scores, -np.inf)))].text)
+    masked = np.where(allowed, scores, -np.inf)
+    best = int(np.argmax(masked))
+    unsettled = asks_outcome(query) and allowed.any() and prospect_only(sentences[best].text)
     if p_answer < threshold or not allowed.any() or unsettled:  # not allowed: all about another time
         text, citations = refusal(sentences, scores)
         yield text
         yield Draft(text, citations, grounded=False, support=p_answer)
         return
-    scores = np.where(allowed, scores, -np.inf)
+    scores = masked
     chosen = choose(query, frame, sentences, scores, vecs, settings.max_sentences)
     lead = short_answer(sentences[chosen[0]], frame, query)
     if lead is not None:  # shown only when likely right (rag.answer.lead)

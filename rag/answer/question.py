@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rag.answer.kinds import asked_kind, person_kind
 from rag.answer.support import content_terms
 from rag.dates import YEAR
+from rag.retrieval.timequery import _MONTHS  # month names and abbreviations, lower-cased
 
 # answer types; "open" is a why/how/what-did-X-say question with no single short answer
 TYPES = ("person", "date", "number", "money", "place", "name", "open")
@@ -82,8 +83,6 @@ _QUOTED = re.compile(r"(?<![\w,.;:!?])(?:[\"“]([^\"“”]{3,60})[\"”]"
 _CAP_RUN = re.compile(r"\b(?:[A-Z][\w&'.-]*|\d+[A-Za-z]*)"
                       r"(?:\s+(?:of|the|de|van|von|and|&)?\s*[A-Z][\w&'.-]*)*"
                       r"(?:(?<!'s)(?<!’s)\s+\d{1,3}(?![\d%.,:/–-]|\s*%|\s*per\s*cent))?")
-_MONTHS = frozenset(str.split("january february march april may june july august september october november "
-                             "december jan feb mar apr jun jul aug sep sept oct nov dec"))
 NOT_NAMES = frozenset(str.split(
     """Who Whom Whose What Which When Where Why How Did Does Do Is Are Was Were Will Would Can Could Should
     Has Have Had And But So Also Then The A An In On At Of For To From By With Mr Mrs Ms Dr Sir I It Its
