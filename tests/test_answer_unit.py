@@ -145,6 +145,20 @@ def test_an_offer_does_not_answer_how_a_deal_ended():
     assert not sold.grounded
 
 
+def test_a_story_that_never_names_the_asked_company_does_not_answer_for_it():
+    from rag.types import Article
+
+    other = Article(id="nahl", title="NORTH AMERICAN SEES RECORD FOURTH QTR", date="1987-03-02",
+                    text="For the fourth quarter the company reported net income of 631,720 dlrs. "
+                         "Its sales rose to 5.2 mln dlrs.")
+    question = "What was American International Group's net income for the fourth quarter?"
+    assert not run_extractive(question, hits_for(other), min_support=0.0).grounded
+    aig = Article(id="aig", title="AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET", date="1987-03-02",
+                  text="Net 296.6 mln dlrs vs 120.1 mln dlrs. Revs 3.5 billion dlrs vs 2.9 billion dlrs.")
+    named = run_extractive(question, hits_for(other, aig), min_support=0.0)  # by its initials
+    assert named.grounded and "296.6 mln dlrs" in named.text and "631,720" not in named.text
+
+
 def test_extractive_without_hits_says_so():
     draft = run_extractive("anything", [])
     assert not draft.grounded and draft.citations == []

@@ -32,7 +32,7 @@ from rag.answer.answerhood import (
 )
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
-from rag.answer.names import name_share
+from rag.answer.names import name_share, named_anywhere
 from rag.answer.outcome import asks_outcome, prospect_only
 from rag.answer.periods import other_period, periods
 from rag.answer.question import QuestionFrame, known_words
@@ -294,6 +294,19 @@ def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus,
     return False
 
 
+def unnamed_articles(sentences: Sequence[Sentence], frame: QuestionFrame, corpus: Corpus) -> set[str]:
+    """The candidates' articles that name none of the question's names, even leniently
+    (`rag.answer.names.named_anywhere`): another company's results, another prize's winner."""
+    if not frame.names:
+        return set()
+    out: set[str] = set()
+    for aid in {s.passage.article_id for s in sentences}:
+        p = next(s.passage for s in sentences if s.passage.article_id == aid)
+        if not named_anywhere(frame.names, f"{p.title}\n{corpus.article_text(aid) or p.text}"):
+            out.add(aid)
+    return out
+
+
 def _same_answer(a: Sentence, span_a: tuple[int, int] | None,
                  b: Sentence, span_b: tuple[int, int] | None) -> bool:
     """Whether two short answers name the same thing ("Foxx" and "Jamie Foxx" do)."""
@@ -333,8 +346,10 @@ def extractive_answer(
         scores = confirmed(sentences, rows, scores, [short_answer(s, frame, query) for s in sentences])
     present = present_years(corpus) if frame.years else None
     asked = periods(query)
+    unnamed = unnamed_articles(sentences, frame, corpus)
     allowed = np.array([not (dated_elsewhere(s, frame, corpus) or undated_elsewhere(s, frame, corpus, present)
-                             or other_period(asked, s.text, s.passage.title or "")) for s in sentences])
+                             or other_period(asked, s.text, s.passage.title or "")
+                             or s.passage.article_id in unnamed) for s in sentences])
     p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
     threshold = settings.min_support if settings.min_support is not None else model.threshold
     # the likeliest sentence tells of an offer or a plan where the question asks how it ended: what

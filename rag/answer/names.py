@@ -69,3 +69,40 @@ def shortened(name: str, text_lower: str, text: str) -> bool:
         if not word or not word[0].isupper() or word in NOT_A_NAME:
             return True
     return False
+
+
+# a company's legal form, and other words that name no one in particular
+_LEGAL = frozenset(str.split("ltd inc corp co plc llc ag sa nv n.v"))
+_GENERIC = _LEGAL | frozenset(str.split("group holdings company the of and"))
+
+
+def named_anywhere(names: Sequence[str], text: str) -> bool:
+    """Whether `text` names any of the question's names, read leniently: in full; by a part of a
+    possessive or a pair ("Chicago Mercantile Exchange's Random Length", "Midland Bank and Lloyds Bank");
+    by the last word that is not a legal form ("Cinram" for "Cinram Ltd"); by its initials ("AIG"); a
+    single word as the start of a longer one ("Yugoslav" in "Yugoslavia", "Ghanaian" in "Ghana"). A
+    story that names none of them in any of these ways is about something else, however alike its
+    figures: "North American reported net income of 631,720 dlrs" is no figure of American International
+    Group's.
+
+    >>> named_anywhere(["cinram ltd"], "CINRAM SAYS PROFIT ROSE")
+    True
+    >>> named_anywhere(["american international group"], "NORTH AMERICAN SEES RECORD FOURTH QTR")
+    False
+    >>> named_anywhere(["american international group"], "AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET")
+    True
+    >>> named_anywhere(["ghanaian"], "Hearts of Oak of Ghana won.")
+    True
+    """
+    lower = text.lower()
+    for name in names:
+        for part in re.split(r"['’]s\s+|\s+(?:and|&)\s+", name):
+            words = [w for w in part.split() if w not in _GENERIC]
+            if not words:
+                continue
+            initials = "".join(w[0] for w in part.split() if w not in _LEGAL | {"of", "the", "and"})
+            if has(lower, part) or has(lower, words[-1]) or (len(initials) > 1 and has(lower, initials)):
+                return True
+            if len(words) == 1 and len(words[0]) >= 5 and re.search(rf"\b{re.escape(words[0][:5])}", lower):
+                return True
+    return False
