@@ -24,9 +24,9 @@ from rag.answer.local import (
     local_unavailable,
     not_covered,
     unanswered,
-    with_best_quote,
 )
 from rag.answer.local_judge import JUDGED_OUT, confidence, judge_model, quotes_of
+from rag.answer.local_quotes import focus_of, with_best_quote
 from rag.answer.prompt import build_messages
 from rag.answer.rewrite import rewrite_query
 from rag.errors import LLMUnavailable
@@ -156,7 +156,8 @@ def written(query: str, quoted: Answer, hits: Sequence[Hit], embedder: Any, sett
             return replace(refusal, warnings=[why]), list(hits), JUDGED_OUT
     draft: Draft | None = None
     context, answerer = list(hits), "local"
-    for piece in local_answer(query, hits, embedder, settings, quoted.citations):
+    focus = focus_of(query, Draft(quoted.text, quoted.citations, quoted.grounded))
+    for piece in local_answer(query, hits, embedder, settings, focus):
         if not isinstance(piece, LocalResult):
             yield piece
             continue
