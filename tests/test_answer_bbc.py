@@ -167,10 +167,6 @@ def test_same_topic_stories_answer_with_the_gold_story_and_refuse_without_it(
     assert refused, text
 
 
-@pytest.mark.xfail(strict=False, reason="known regression at stop 35 (Sapphire Rapids class Xeon): with "
-                   "this stop's extractive quotes (Foxx's results sentence first, a Spirit awards sentence "
-                   "second) the 1.5B model writes 'Zach Braff won the award for best first feature for "
-                   "Garden State' from the second passage; the judge approved the quotes, not the pick")
 def test_best_actor_oscar_written_by_the_local_model(bbc, sample_settings):
     """The local answerer's must-show on the whole archive: a written answer, cited and verified."""
     from rag.answer.citations import UNSUPPORTED
