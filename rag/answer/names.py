@@ -80,7 +80,7 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     """Whether `text` names any of the question's names, read leniently: in full; by a part of a
     possessive or a pair ("Chicago Mercantile Exchange's Random Length", "Midland Bank and Lloyds Bank");
     by the last word that is not a legal form ("Cinram" for "Cinram Ltd"); by its initials ("AIG"); a
-    single word as the start of a longer one ("Yugoslav" in "Yugoslavia", "Ghanaian" in "Ghana"). A
+    single word by its first four letters ("Yugoslav" in "Yugoslavia", "Peru" in "Peruvian"). A
     story that names none of them in any of these ways is about something else, however alike its
     figures: "North American reported net income of 631,720 dlrs" is no figure of American International
     Group's.
@@ -91,8 +91,8 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     False
     >>> named_anywhere(["american international group"], "AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET")
     True
-    >>> named_anywhere(["ghanaian"], "Hearts of Oak of Ghana won.")
-    True
+    >>> named_anywhere(["ghanaian"], "Hearts of Oak of Ghana won."), named_anywhere(["peru"], "Peruvian")
+    (True, True)
     """
     lower = text.lower()
     for name in names:
@@ -103,6 +103,6 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
             initials = "".join(w[0] for w in part.split() if w not in _LEGAL | {"of", "the", "and"})
             if has(lower, part) or has(lower, words[-1]) or (len(initials) > 1 and has(lower, initials)):
                 return True
-            if len(words) == 1 and len(words[0]) >= 5 and re.search(rf"\b{re.escape(words[0][:5])}", lower):
+            if len(words) == 1 and len(words[0]) >= 4 and re.search(rf"\b{re.escape(words[0][:4])}", lower):
                 return True
     return False
