@@ -80,7 +80,8 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     """Whether `text` names any of the question's names, read leniently: in full; by a part of a
     possessive or a pair ("Chicago Mercantile Exchange's Random Length", "Midland Bank and Lloyds Bank");
     by the last word that is not a legal form ("Cinram" for "Cinram Ltd"); by its initials ("AIG"); a
-    single word by its first four letters ("Yugoslav" in "Yugoslavia", "Peru" in "Peruvian"). A
+    single word by its first four letters ("Yugoslav" in "Yugoslavia", "Peru" in "Peruvian"); a country
+    by another of its names. A
     story that names none of them in any of these ways is about something else, however alike its
     figures: "North American reported net income of 631,720 dlrs" is no figure of American International
     Group's.
@@ -93,9 +94,13 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     True
     >>> named_anywhere(["ghanaian"], "Hearts of Oak of Ghana won."), named_anywhere(["peru"], "Peruvian")
     (True, True)
+    >>> named_anywhere(["uk"], "British retail sales rose 1% in December.")
+    True
     """
     lower = text.lower()
     for name in names:
+        if name in _ALIASES and _ALIASES[name].search(text):
+            return True  # "Britain" for the UK
         for part in re.split(r"['’]s\s+|\s+(?:and|&)\s+", name):
             words = [w for w in part.split() if w not in _GENERIC]
             if not words:
