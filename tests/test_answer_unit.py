@@ -159,6 +159,24 @@ def test_a_story_that_never_names_the_asked_company_does_not_answer_for_it():
     assert named.grounded and "296.6 mln dlrs" in named.text and "631,720" not in named.text
 
 
+def test_a_verb_that_opens_the_question_is_no_name_a_story_must_hold():
+    from rag.answer.answerhood import Corpus
+    from rag.answer.extractive import unnamed_articles
+    from rag.types import Article
+
+    story = Article(id="bud", title="Brown unveils Budget", date=None,
+                    text="The chancellor set out plans to cut stamp duty and raise child tax credits.")
+    sentences = hit_sentences(hits_for(story))
+    for question in ("Describe the plans", "Describe the Budget plans"):  # "describe" read as a name
+        assert unnamed_articles(sentences, analyse(question), Corpus(), question) == set()
+    question = "Describe the Barclays plans"
+    assert unnamed_articles(sentences, analyse(question), Corpus(), question) == {"bud"}
+    question = "What did Gordon Brown promise in the Budget?"
+    assert unnamed_articles(sentences, analyse(question), Corpus(), question) == set()
+    question = "What did Barclays announce?"
+    assert unnamed_articles(sentences, analyse(question), Corpus(), question) == {"bud"}
+
+
 def test_extractive_without_hits_says_so():
     draft = run_extractive("anything", [])
     assert not draft.grounded and draft.citations == []

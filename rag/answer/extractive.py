@@ -294,15 +294,21 @@ def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus,
     return False
 
 
-def unnamed_articles(sentences: Sequence[Sentence], frame: QuestionFrame, corpus: Corpus) -> set[str]:
+def unnamed_articles(sentences: Sequence[Sentence], frame: QuestionFrame, corpus: Corpus,
+                     query: str) -> set[str]:
     """The candidates' articles that name none of the question's names, even leniently
-    (`rag.answer.names.named_anywhere`): another company's results, another prize's winner."""
-    if not frame.names:
+    (`rag.answer.names.named_anywhere`): another company's results, another prize's winner. A single
+    word that opens the question is left out: capitalised only by its place, it is more often a verb
+    than a name ("Explain the pension row", "Describe the Budget plans": "budget")."""
+    opener = query.split()[0].strip(",.?!:;").lower() if query.split() else ""
+    names = [re.sub(r"^(?:the|of|a|an)\s+", "", n[len(opener):].strip()) if n.startswith(f"{opener} ") else n
+             for n in frame.names if n != opener]  # "describe the budget": the budget
+    if not names:
         return set()
     out: set[str] = set()
     for aid in {s.passage.article_id for s in sentences}:
         p = next(s.passage for s in sentences if s.passage.article_id == aid)
-        if not named_anywhere(frame.names, f"{p.title}\n{corpus.article_text(aid) or p.text}"):
+        if not named_anywhere(names, f"{p.title}\n{corpus.article_text(aid) or p.text}"):
             out.add(aid)
     return out
 
@@ -346,7 +352,7 @@ def extractive_answer(
         scores = confirmed(sentences, rows, scores, [short_answer(s, frame, query) for s in sentences])
     present = present_years(corpus) if frame.years else None
     asked = periods(query)
-    unnamed = unnamed_articles(sentences, frame, corpus)
+    unnamed = unnamed_articles(sentences, frame, corpus, query)
     allowed = np.array([not (dated_elsewhere(s, frame, corpus) or undated_elsewhere(s, frame, corpus, present)
                              or other_period(asked, s.text, s.passage.title or "")
                              or s.passage.article_id in unnamed) for s in sentences])
