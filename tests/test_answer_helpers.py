@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.citations import split_answer
+from rag.answer.citations import Draft, split_answer
+from rag.answer.extractive import extractive_answer
 from rag.chunking import chunk_article
-from rag.settings import SAMPLE_CORPUS, ChunkSettings
+from rag.embedding import HashEmbedder
+from rag.settings import SAMPLE_CORPUS, AnswerSettings, ChunkSettings
 from rag.types import Answer, Article, Filters, Hit, Passage, SearchResult
 
 INJECTION = ("Officials in Vilnius said the exercise would last two weeks. "
@@ -82,3 +84,21 @@ def check_answer(answer: Answer, article: Callable[[str], Article]) -> None:
     for c in answer.citations:
         assert article(c.article_id).text[c.start : c.end] == c.quote
         assert c.quote.strip()
+
+
+EMB = HashEmbedder(256)
+
+
+def hits_for(*articles: Article) -> list[Hit]:
+    """One hit per passage of the articles, in order, with falling scores."""
+    return [Hit(p, 1.0 / (i + 1), i + 1) for i, p in enumerate(passages_of(*articles))]
+
+
+def run_extractive(query: str, hits: Sequence[Hit], **settings: object) -> Draft:
+    """The extractive answer's finished draft, checking that its stream is the answer piece by piece."""
+    items = list(extractive_answer(query, hits, EMB, AnswerSettings(**settings)))
+    deltas, draft = items[:-1], items[-1]
+    assert all(isinstance(d, str) for d in deltas)
+    assert "".join(deltas) == draft.text
+    assert isinstance(draft, Draft)
+    return draft

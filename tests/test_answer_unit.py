@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_answer_helpers import INJECTION, check_answer, injection_article, nato_article, passages_of
+from test_answer_helpers import (
+    EMB,
+    INJECTION,
+    check_answer,
+    hits_for,
+    injection_article,
+    nato_article,
+    passages_of,
+    run_extractive,
+)
 
 from rag.answer.citations import UNSUPPORTED, citation_at, parse_markers, split_answer, verify
-from rag.answer.extractive import REFUSAL, choose, confirmed, extractive_answer, select, short_answer
+from rag.answer.extractive import REFUSAL, choose, confirmed, select, short_answer
 from rag.answer.figures import figures, missing_figures
 from rag.answer.prompt import build_messages, neutralise, prompt_tokens, rewrite_messages
 from rag.answer.question import analyse
 from rag.answer.rewrite import is_follow_up, rewrite_offline, standalone_offline
 from rag.answer.support import Sentence, best_span, content_terms, hit_sentences
-from rag.embedding import HashEmbedder
-from rag.settings import AnswerSettings
 from rag.types import Hit, Passage
 
-EMB = HashEmbedder(256)
 PREV = "How many soldiers will the US, Germany and Britain each contribute?"
 NATO = nato_article()
 TARGET = "The US, Germany and Britain will each contribute 1,000 soldiers"
-
-
-def hits_for(*articles):
-    return [Hit(p, 1.0 / (i + 1), i + 1) for i, p in enumerate(passages_of(*articles))]
 
 
 def target_key(hits):
@@ -84,14 +86,6 @@ def test_select_covers_each_compared_name_before_a_likelier_repeat():
     assert select(scores, vecs, limit=2, floor=0.1, must_cover=[{0, 1}, {2}]) == [0, 2]
 
 
-def run_extractive(query, hits, **settings):
-    items = list(extractive_answer(query, hits, EMB, AnswerSettings(**settings)))
-    deltas, draft = items[:-1], items[-1]
-    assert all(isinstance(d, str) for d in deltas)
-    assert "".join(deltas) == draft.text  # the stream is the answer, piece by piece
-    return draft
-
-
 def test_extractive_quotes_sentences_with_exact_citations():
     draft = run_extractive(PREV, hits_for(NATO))
     assert draft.grounded
@@ -116,65 +110,6 @@ def test_extractive_refuses_below_threshold_and_points_at_closest_passages():
     assert draft.text.startswith(REFUSAL)
     assert 1 <= len(draft.citations) <= 3
     assert all(NATO.text[c.start : c.end] == c.quote for c in draft.citations)
-
-
-def test_a_results_story_of_another_quarter_does_not_answer_for_the_asked_one():
-    from rag.types import Article
-
-    results = Article(id="aig", title="AMERICAN INT'L GROUP INC 4TH QTR NET", date="1987-03-02",
-                      text="American International Group Inc said fourth quarter net income rose to "
-                           "296.6 mln dlrs from 120.1 mln dlrs a year earlier. Its sales also rose.")
-    asked = run_extractive("What was American International Group's net income for the fourth quarter?",
-                           hits_for(results), min_support=0.0)
-    assert asked.grounded and "296.6 mln dlrs" in asked.text
-    other = run_extractive("What was American International Group's net income for the first quarter?",
-                           hits_for(results), min_support=0.0)
-    assert not other.grounded  # every sentence is read under a headline about the fourth quarter
-
-
-def test_an_offer_does_not_answer_how_a_deal_ended():
-    from rag.types import Article
-
-    bid = Article(id="hpr", title="HARPER AND ROW TO MULL OPTIONS AFTER BIDS", date="1987-03-23",
-                  text="Private investor Theodore Cross offered 34 dlrs a share for Harper and Row. "
-                       "The publisher's board met on Monday.")
-    offered = run_extractive("How much did Theodore Cross offer for Harper and Row?", hits_for(bid),
-                             min_support=0.0)
-    assert offered.grounded and "34 dlrs" in offered.text
-    sold = run_extractive("At what price was Harper and Row finally sold?", hits_for(bid), min_support=0.0)
-    assert not sold.grounded
-
-
-def test_a_story_that_never_names_the_asked_company_does_not_answer_for_it():
-    from rag.types import Article
-
-    other = Article(id="nahl", title="NORTH AMERICAN SEES RECORD FOURTH QTR", date="1987-03-02",
-                    text="For the fourth quarter the company reported net income of 631,720 dlrs. "
-                         "Its sales rose to 5.2 mln dlrs.")
-    question = "What was American International Group's net income for the fourth quarter?"
-    assert not run_extractive(question, hits_for(other), min_support=0.0).grounded
-    aig = Article(id="aig", title="AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET", date="1987-03-02",
-                  text="Net 296.6 mln dlrs vs 120.1 mln dlrs. Revs 3.5 billion dlrs vs 2.9 billion dlrs.")
-    named = run_extractive(question, hits_for(other, aig), min_support=0.0)  # by its initials
-    assert named.grounded and "296.6 mln dlrs" in named.text and "631,720" not in named.text
-
-
-def test_a_verb_that_opens_the_question_is_no_name_a_story_must_hold():
-    from rag.answer.answerhood import Corpus
-    from rag.answer.extractive import unnamed_articles
-    from rag.types import Article
-
-    story = Article(id="bud", title="Brown unveils Budget", date=None,
-                    text="The chancellor set out plans to cut stamp duty and raise child tax credits.")
-    sentences = hit_sentences(hits_for(story))
-    for question in ("Describe the plans", "Describe the Budget plans"):  # "describe" read as a name
-        assert unnamed_articles(sentences, analyse(question), Corpus(), question) == set()
-    question = "Describe the Barclays plans"
-    assert unnamed_articles(sentences, analyse(question), Corpus(), question) == {"bud"}
-    question = "What did Gordon Brown promise in the Budget?"
-    assert unnamed_articles(sentences, analyse(question), Corpus(), question) == set()
-    question = "What did Barclays announce?"
-    assert unnamed_articles(sentences, analyse(question), Corpus(), question) == {"bud"}
 
 
 def test_extractive_without_hits_says_so():

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from functools import cache
 
 import numpy as np
 
@@ -294,23 +296,14 @@ def undated_elsewhere(sentence: Sentence, frame: QuestionFrame, corpus: Corpus,
     return False
 
 
-def unnamed_articles(sentences: Sequence[Sentence], frame: QuestionFrame, corpus: Corpus,
-                     query: str) -> set[str]:
+def unnamed_articles(sentences: Sequence[Sentence], frame: QuestionFrame, corpus: Corpus) -> set[str]:
     """The candidates' articles that name none of the question's names, even leniently
-    (`rag.answer.names.named_anywhere`): another company's results, another prize's winner. A single
-    word that opens the question is left out: capitalised only by its place, it is more often a verb
-    than a name ("Explain the pension row", "Describe the Budget plans": "budget")."""
-    opener = query.split()[0].strip(",.?!:;").lower() if query.split() else ""
-    names = [re.sub(r"^(?:the|of|a|an)\s+", "", n[len(opener):].strip()) if n.startswith(f"{opener} ") else n
-             for n in frame.names if n != opener]  # "describe the budget": the budget
-    if not names:
+    (`rag.answer.names.named_anywhere`): another company's results, another prize's winner."""
+    if not frame.names:
         return set()
-    out: set[str] = set()
-    for aid in {s.passage.article_id for s in sentences}:
-        p = next(s.passage for s in sentences if s.passage.article_id == aid)
-        if not named_anywhere(names, f"{p.title}\n{corpus.article_text(aid) or p.text}"):
-            out.add(aid)
-    return out
+    passages = {s.passage.article_id: s.passage for s in sentences}
+    return {aid for aid, p in passages.items()
+            if not named_anywhere(frame.names, f"{p.title}\n{corpus.article_text(aid) or p.text}")}
 
 
 def _same_answer(a: Sentence, span_a: tuple[int, int] | None,
@@ -336,7 +329,8 @@ def extractive_answer(
     `corpus` gives whole articles (so a year or name the question asks about is checked beyond the
     retrieved passage) and term weights; without it only the passages are checked, all terms equal.
     """
-    corpus = corpus or Corpus()
+    # the year, period and name checks and the features all read the same few articles: read each once
+    corpus = replace(corpus, article_text=cache(corpus.article_text)) if corpus else Corpus()
     hits = with_articles(hits, corpus)
     sentences = hit_sentences(hits)[:MAX_CANDIDATES]
     if not sentences:
@@ -352,7 +346,7 @@ def extractive_answer(
         scores = confirmed(sentences, rows, scores, [short_answer(s, frame, query) for s in sentences])
     present = present_years(corpus) if frame.years else None
     asked = periods(query)
-    unnamed = unnamed_articles(sentences, frame, corpus, query)
+    unnamed = unnamed_articles(sentences, frame, corpus)
     allowed = np.array([not (dated_elsewhere(s, frame, corpus) or undated_elsewhere(s, frame, corpus, present)
                              or other_period(asked, s.text, s.passage.title or "")
                              or s.passage.article_id in unnamed) for s in sentences])

@@ -155,10 +155,14 @@ def names_in(text: str) -> tuple[str, ...]:
     ('playstation 3', 'aberdeen')
     >>> names_in("What did Barclays offer in March 1987, and Theresa May in May?")
     ('barclays', 'theresa may')
+    >>> names_in("Describe the plans"), names_in("Explain the Barclays bid"), names_in("Tony Blair said?")
+    ((), ('barclays',), ('tony blair',))
     """
     out: list[str] = [text[a:b].lower() for a, b in quoted_spans(text)]
     for m in _CAP_RUN.finditer(text):
         words = m.group(0).split()
+        if not text[: m.start()].strip(" \"'“‘(") and (len(words) == 1 or words[1][0].islower()):
+            words = words[1:]  # the opening word alone is capitalised by its place: a verb, "Describe"
         while words and (words[0] in NOT_NAMES or words[0].lower() in ("of", "the", "and", "&")
                          or YEAR.fullmatch(words[0])):
             words = words[1:]

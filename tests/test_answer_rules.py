@@ -1,0 +1,62 @@
+"""Rules that keep a sentence about something else from answering: another reporting period, an
+offer for an outcome, a story that never names the asked company. Literal articles, HashEmbedder,
+`min_support` 0 so that only the rule under test can refuse."""
+
+from __future__ import annotations
+
+from test_answer_helpers import hits_for, run_extractive
+
+from rag.answer.answerhood import Corpus
+from rag.answer.extractive import unnamed_articles
+from rag.answer.question import analyse
+from rag.answer.support import hit_sentences
+from rag.types import Article
+
+
+def test_a_results_story_of_another_quarter_does_not_answer_for_the_asked_one():
+    results = Article(id="aig", title="AMERICAN INT'L GROUP INC 4TH QTR NET", date="1987-03-02",
+                      text="American International Group Inc said fourth quarter net income rose to "
+                           "296.6 mln dlrs from 120.1 mln dlrs a year earlier. Its sales also rose.")
+    asked = run_extractive("What was American International Group's net income for the fourth quarter?",
+                           hits_for(results), min_support=0.0)
+    assert asked.grounded and "296.6 mln dlrs" in asked.text
+    other = run_extractive("What was American International Group's net income for the first quarter?",
+                           hits_for(results), min_support=0.0)
+    assert not other.grounded  # every sentence is read under a headline about the fourth quarter
+
+
+def test_an_offer_does_not_answer_how_a_deal_ended():
+    bid = Article(id="hpr", title="HARPER AND ROW TO MULL OPTIONS AFTER BIDS", date="1987-03-23",
+                  text="Private investor Theodore Cross offered 34 dlrs a share for Harper and Row. "
+                       "The publisher's board met on Monday.")
+    offered = run_extractive("How much did Theodore Cross offer for Harper and Row?", hits_for(bid),
+                             min_support=0.0)
+    assert offered.grounded and "34 dlrs" in offered.text
+    sold = run_extractive("At what price was Harper and Row finally sold?", hits_for(bid), min_support=0.0)
+    assert not sold.grounded
+
+
+def test_a_story_that_never_names_the_asked_company_does_not_answer_for_it():
+    other = Article(id="nahl", title="NORTH AMERICAN SEES RECORD FOURTH QTR", date="1987-03-02",
+                    text="For the fourth quarter the company reported net income of 631,720 dlrs. "
+                         "Its sales rose to 5.2 mln dlrs.")
+    question = "What was American International Group's net income for the fourth quarter?"
+    assert not run_extractive(question, hits_for(other), min_support=0.0).grounded
+    aig = Article(id="aig", title="AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET", date="1987-03-02",
+                  text="Net 296.6 mln dlrs vs 120.1 mln dlrs. Revs 3.5 billion dlrs vs 2.9 billion dlrs.")
+    named = run_extractive(question, hits_for(other, aig), min_support=0.0)  # by its initials
+    assert named.grounded and "296.6 mln dlrs" in named.text and "631,720" not in named.text
+
+
+def test_a_verb_that_opens_the_question_is_no_name_a_story_must_hold():
+    story = Article(id="bud", title="Brown unveils Budget", date=None,
+                    text="The chancellor set out plans to cut stamp duty and raise child tax credits.")
+    sentences = hit_sentences(hits_for(story))
+    for question in ("Describe the plans", "Describe the Budget plans"):  # "describe" read as a name
+        assert unnamed_articles(sentences, analyse(question), Corpus()) == set()
+    question = "Describe the Barclays plans"
+    assert unnamed_articles(sentences, analyse(question), Corpus()) == {"bud"}
+    question = "What did Gordon Brown promise in the Budget?"
+    assert unnamed_articles(sentences, analyse(question), Corpus()) == set()
+    question = "What did Barclays announce?"
+    assert unnamed_articles(sentences, analyse(question), Corpus()) == {"bud"}
