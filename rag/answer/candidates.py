@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.kinds import near_kind
+from rag.answer.places import place_or_organisation
 from rag.answer.question import NOT_NAMES, quoted_spans
 from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
@@ -301,12 +302,13 @@ _DEMONYM_END = re.compile(r"^[a-z]{3,}(?:ian|ese|ish|an|i|ch)$")
 
 def _may_be_person(text: str, before: str) -> bool:
     """Whether a capitalised run (`before`: the few characters ahead of it) could name a person: not a
-    prize or a contest ("Best Actress", "the Davis Cup"), not a place or a counted thing ("in Moscow",
+    prize or a contest ("Best Actress", "the Davis Cup"), not a country or a company ("Japan", "Varity
+    Corp", rag.answer.places), not a place or a counted thing ("in Moscow",
     "five Wimbledon titles"), and not a name after an article, which qualifies a thing ("the Wimbledon
     finals", "the GB men's team"), unless a nationality opens it ("the Australian Lleyton Hewitt")."""
     first = text.split()[0]
-    if (first in ("The", "A", "An") or _THING_OR_PLACE.search(text) or _WHERE_OR_COUNTED.search(before)
-            or re.fullmatch(r"[A-Z]{2,5}s?|.*\s[A-Z]{2,5}s", text)):
+    if (first in ("The", "A", "An") or _THING_OR_PLACE.search(text) or place_or_organisation(text)
+            or _WHERE_OR_COUNTED.search(before) or re.fullmatch(r"[A-Z]{2,5}s?|.*\s[A-Z]{2,5}s", text)):
         return False  # an acronym names no person ("US", "BNP", "Labour MPs")
     return not (re.search(r"\b(?:the|a|an)\s+$", before, re.I) and not _DEMONYM_END.search(first.lower()))
 
