@@ -1,15 +1,18 @@
-"""Rules that keep a sentence about something else from answering: another reporting period, an
-offer for an outcome, a story that never names the asked company. Literal articles, HashEmbedder,
-`min_support` 0 so that only the rule under test can refuse."""
+"""Rules that keep a sentence about something else from answering: another reporting period (of the
+headline, or of a results table's section), an offer for an outcome, a story that never names the
+asked company. Literal articles, HashEmbedder, `min_support` 0 so that only the rule under test can
+refuse."""
 
 from __future__ import annotations
 
-from test_answer_helpers import hits_for, run_extractive
+from test_answer_helpers import EMB, hits_for, run_extractive
 
 from rag.answer.answerhood import Corpus
-from rag.answer.extractive import unnamed_articles
+from rag.answer.citations import Draft
+from rag.answer.extractive import extractive_answer, unnamed_articles
 from rag.answer.question import analyse
 from rag.answer.support import hit_sentences
+from rag.settings import AnswerSettings
 from rag.types import Article
 
 
@@ -60,3 +63,16 @@ def test_a_verb_that_opens_the_question_is_no_name_a_story_must_hold():
     assert unnamed_articles(sentences, analyse(question), Corpus()) == set()
     question = "What did Barclays announce?"
     assert unnamed_articles(sentences, analyse(question), Corpus()) == {"bud"}
+
+
+def test_a_line_under_a_results_tables_year_heading_does_not_answer_for_the_quarter():
+    text = ("Shr 45 cts vs 58 cts\n\nNet 1.1 mln vs 829,000\n\nYear\n\nShr 1.22 dlrs vs 1.06 dlrs\n\n"
+            "Net 2.9 mln vs 1.5 mln\n\nSales 25.7 mln vs 22.2 mln")
+    table = Article(id="cinram", title="<CINRAM LTD> 4TH QTR NET", date="1987-02-26", text=text)
+    corpus = Corpus(article_text=lambda _id: text)
+    question = "What were Cinram Ltd's sales in the fourth quarter?"
+    *_, without = extractive_answer(question, hits_for(table), EMB, AnswerSettings(min_support=0.0))
+    assert isinstance(without, Draft) and "25.7 mln" in without.text  # read under the headline alone
+    *_, draft = extractive_answer(question, hits_for(table), EMB, AnswerSettings(min_support=0.0), corpus)
+    assert isinstance(draft, Draft)
+    assert "25.7 mln" not in draft.text and "1.22" not in draft.text and "2.9 mln" not in draft.text

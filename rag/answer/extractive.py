@@ -36,7 +36,7 @@ from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
 from rag.answer.names import name_share, named_anywhere
 from rag.answer.outcome import asks_outcome, prospect_only
-from rag.answer.periods import other_period, periods
+from rag.answer.periods import other_period, periods, section_of
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
 from rag.chunking import sentence_spans
@@ -348,7 +348,8 @@ def extractive_answer(
     asked = periods(query)
     unnamed = unnamed_articles(sentences, frame, corpus)
     allowed = np.array([not (dated_elsewhere(s, frame, corpus) or undated_elsewhere(s, frame, corpus, present)
-                             or other_period(asked, s.text, s.passage.title or "")
+                             or (asked and other_period(asked, s.text, s.passage.title or "", section_of(
+                                 (corpus.article_text(s.passage.article_id) or "")[:s.start])))
                              or s.passage.article_id in unnamed) for s in sentences])
     p_answer = model.answer_probability(rows[allowed], scores[allowed]) if allowed.any() else 0.0
     threshold = settings.min_support if settings.min_support is not None else model.threshold

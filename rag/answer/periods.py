@@ -6,6 +6,10 @@ question that names a period ("What was AIG's net income for the first quarter o
 answered by a sentence, or a results table under a headline, that names another period of the same
 kind and not the asked one: like a story about another year (rag.answer.extractive.dated_elsewhere),
 it is about another time. Periods of different kinds (a quarter and "nine months") are not compared.
+
+Wire results tables give the headline's period first and then the longer one under a heading line of
+its own ("4TH QTR NET: Shr 45 cts ... Year / Shr 1.22 dlrs ..."): a line under such a heading is
+about the heading's period, not the headline's, so "Shr 1.22 dlrs" is no quarter's figure.
 """
 
 from __future__ import annotations
@@ -37,9 +41,32 @@ def periods(text: str) -> dict[str, set[str]]:
     return out
 
 
-def other_period(asked: dict[str, set[str]], sentence: str, headline: str) -> bool:
+# a line that heads a section of a results table: "Year", "Nine mths", "12 mths", "1st half", "4th qtr";
+# or that ends a line without a stop, where the loader joined a heading that opens with a figure to the
+# line before ("Sales 55.2 mln vs 50.6 mln 1st half")
+_SECTION = re.compile(r"(?:^|[ \t])[ \t]*(year|(?:three|six|nine|twelve|3|6|9|12)[ \t]+(?:mths|months)|"
+                      r"(?:1st|2nd|first|second)[ \t]+half|(?:1st|2nd|3rd|4th|first|second|third|fourth)"
+                      r"[ \t]+(?:qtr|quarter))[ \t]*$", re.I | re.M)
+
+
+def section_of(text_before: str) -> str | None:
+    """The heading of the results-table section that a line stands in, from the article's text before
+    it; None outside one.
+
+    >>> section_of("Shr 45 cts vs 58 cts\\n    Net 1.1 mln\\n    Year\\n    "), section_of("Shr 45 cts")
+    ('Year', None)
+    >>> section_of("Sales 55.2 mln vs 50.6 mln 1st half\\n\\n"), section_of("It rose in the first half.\\n")
+    ('1st half', None)
+    """
+    heads = list(_SECTION.finditer(text_before))
+    return heads[-1].group(1) if heads else None
+
+
+def other_period(asked: dict[str, set[str]], sentence: str, headline: str,
+                 section: str | None = None) -> bool:
     """Whether the sentence (read under its headline) names only other periods of a kind the question
-    asks about.
+    asks about; or, inside a results table's section (`section`, its heading), whether that section is
+    not the asked period.
 
     >>> q = periods("What was AIG's net income for the first quarter of 1987?")
     >>> other_period(q, "Zambian copper output rose in fourth quarter 1986", "")
@@ -50,8 +77,13 @@ def other_period(asked: dict[str, set[str]], sentence: str, headline: str) -> bo
     False
     >>> other_period(q, "Net rose", "")  # no period named: may be the asked one
     False
+    >>> other_period(q, "Shr 1.22 dlrs vs 1.06 dlrs", "CINRAM LTD 1ST QTR NET", section="Year")
+    True
     """
     if not asked:
         return False
+    if section is not None:
+        within = periods(section)  # "Year" names no quarter, half or months: it is none of them
+        return any(not (within.get(kind, set()) & want) for kind, want in asked.items())
     named = periods(f"{headline}\n{sentence}")
     return any(kind in named and not (named[kind] & want) for kind, want in asked.items())
