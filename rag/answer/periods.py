@@ -42,11 +42,13 @@ def periods(text: str) -> dict[str, set[str]]:
 
 
 # a line that heads a section of a results table: "Year", "Nine mths", "12 mths", "1st half", "4th qtr";
-# or that ends a line without a stop, where the loader joined a heading that opens with a figure to the
-# line before ("Sales 55.2 mln vs 50.6 mln 1st half")
-_SECTION = re.compile(r"(?:^|[ \t])[ \t]*(year|(?:three|six|nine|twelve|3|6|9|12)[ \t]+(?:mths|months)|"
-                      r"(?:1st|2nd|first|second)[ \t]+half|(?:1st|2nd|3rd|4th|first|second|third|fourth)"
-                      r"[ \t]+(?:qtr|quarter))[ \t]*$", re.I | re.M)
+# or, for a heading that opens with a figure, the end of the line before, to which the loader joined it
+# as a broken line ("Sales 55.2 mln vs 50.6 mln 1st half")
+_HEADING = (r"year|(?:three|six|nine|twelve|3|6|9|12)[ \t]+(?:mths|months)|"
+            r"(?:1st|2nd|first|second)[ \t]+half|"
+            r"(?:1st|2nd|3rd|4th|first|second|third|fourth)[ \t]+(?:qtr|quarter)")
+_JOINED = r"(?:3|6|9|12)[ \t]+(?:mths|months)|(?:1st|2nd)[ \t]+half|(?:1st|2nd|3rd|4th)[ \t]+(?:qtr|quarter)"
+_SECTION = re.compile(rf"^[ \t]*({_HEADING})[ \t]*$|[ \t]({_JOINED})[ \t]*$", re.I | re.M)
 
 
 def section_of(text_before: str) -> str | None:
@@ -55,11 +57,11 @@ def section_of(text_before: str) -> str | None:
 
     >>> section_of("Shr 45 cts vs 58 cts\\n    Net 1.1 mln\\n    Year\\n    "), section_of("Shr 45 cts")
     ('Year', None)
-    >>> section_of("Sales 55.2 mln vs 50.6 mln 1st half\\n\\n"), section_of("It rose in the first half.\\n")
+    >>> section_of("Sales 55.2 mln vs 50.6 mln 1st half\\n\\n"), section_of("It rose 5% on the year\\n")
     ('1st half', None)
     """
     heads = list(_SECTION.finditer(text_before))
-    return heads[-1].group(1) if heads else None
+    return (heads[-1].group(1) or heads[-1].group(2)) if heads else None
 
 
 def other_period(asked: dict[str, set[str]], sentence: str, headline: str,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-# Left out: countries that are also common personal names a story shortens a person to ("Jordan"
+# Countries, continents and regions, US states and wire copy's abbreviations of them. Left out: countries
+# that are also common personal names a story shortens a person to ("Jordan"
 # for Eddie Jordan, "Chad", "Georgia", "Israel").
 _PLACES = """
     Afghanistan, Albania, Algeria, Andorra, Angola, Argentina, Armenia, Australia, Austria, Azerbaijan,
@@ -39,7 +40,7 @@ _PLACES = """
     West Virginia, Wisconsin, Wyoming, Calif, Conn, Fla, Ill, Mass, Mich, Minn, Okla, Tenn,
     Tex, Wis, Ariz, Colo, N.Y, N.J, N.C, S.C, D.C
     """
-COUNTRIES = frozenset(s.lower() for s in re.split(r",\s*", _PLACES.strip()))
+PLACE_NAMES = frozenset(s.lower() for s in re.split(r",\s*", _PLACES.strip()))
 
 # the word that ends an organisation's name, a party's, an institution's or a publication's
 _ORGANISATION_END = re.compile(
@@ -63,5 +64,5 @@ def place_or_organisation(name: str) -> bool:
     True
     """
     # "Santa Fe Southern Pacific Co of Calif.": the company ends before its home state
-    return name.strip(" .").lower() in COUNTRIES or any(
+    return name.strip(" .").lower() in PLACE_NAMES or any(
         _ORGANISATION_END.search(part) for part in re.split(r"\s+of\s+(?:the\s+)?", name))
