@@ -31,6 +31,10 @@ def spans(sentence: str, question: str) -> list[str]:
     ("Who won the best actor Oscar?",
      "Oscar-nominated euthanasia film The Sea Inside from Spain won best foreign film, and Jamie Foxx won.",
      ["Jamie Foxx"]),
+    # a date keeps its year: "April 2008" was cut to "April 20"
+    ("When will the first 7E7s be delivered to Japan Airlines?",
+     "The first 7E7s will be delivered to Japan Airlines in April 2008, and the rest by 31 December 2010.",
+     ["April 2008", "31 December 2010"]),
     # a country, a state or a company is no person (Reuters: "who is the president of ...")
     ("Who is the president and chief executive of Kansas City Southern Industries?",
      "Kansas City Southern Industries Inc said an attempt by Santa Fe Southern Pacific Co of Calif. to "

@@ -34,7 +34,12 @@ MONEY = re.compile(rf"[£$€¥]\s?\d[\d,.]*\s*(?:k|{_SCALE})?\b|"
                    r"(?:dollars|dlrs?|cents|cts|pounds|stg|sterling|euros|yen|marks|guilders|lire|pesos|"
                    r"crowns|roubles|rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?",
                    re.I)
-DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}})?|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b|"
+# a date keeps its year: "April 2008", "31 December 2004", "May 20, 1987" are one date, and "April 2008"
+# never shortens to "April 20"
+_A_YEAR = r"(?:19|20)\d\d\b"
+DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,?\s+{_A_YEAR})?"
+                  rf"|\s+{_A_YEAR})?|"
+                  rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b(?:,?\s+{_A_YEAR})?|"
                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
                   r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|"
                   r"next (?:week|month|"
