@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.answerhood import Corpus
 from rag.answer.citations import Draft, split_answer
 from rag.answer.extractive import extractive_answer
 from rag.chunking import chunk_article
@@ -94,9 +95,10 @@ def hits_for(*articles: Article) -> list[Hit]:
     return [Hit(p, 1.0 / (i + 1), i + 1) for i, p in enumerate(passages_of(*articles))]
 
 
-def run_extractive(query: str, hits: Sequence[Hit], **settings: object) -> Draft:
+def run_extractive(query: str, hits: Sequence[Hit], corpus: Corpus | None = None,
+                   **settings: object) -> Draft:
     """The extractive answer's finished draft, checking that its stream is the answer piece by piece."""
-    items = list(extractive_answer(query, hits, EMB, AnswerSettings(**settings)))
+    items = list(extractive_answer(query, hits, EMB, AnswerSettings(**settings), corpus))
     deltas, draft = items[:-1], items[-1]
     assert all(isinstance(d, str) for d in deltas)
     assert "".join(deltas) == draft.text

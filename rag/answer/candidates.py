@@ -41,7 +41,7 @@ DATE = re.compile(rf"\b(?:{_MONTH_RE})\b\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d)
                   rf"|\s+{_A_YEAR})?|"
                   rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_RE})\b(?:,?\s+{_A_YEAR})?|"
                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
-                  r"\b(?:19|20)\d\d\b|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|"
+                  rf"\b{_A_YEAR}|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|"
                   r"next (?:week|month|"
                   r"year)|this (?:week|month|year)|\d{1,2}(?:st|nd|rd|th) century)\b", re.I)
 _SENT_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s+)?\b[A-Z][\w'’.&-]*"

@@ -348,6 +348,7 @@ def extractive_answer(
     asked = periods(query)
     unnamed = unnamed_articles(sentences, frame, corpus)
     allowed = np.array([not (dated_elsewhere(s, frame, corpus) or undated_elsewhere(s, frame, corpus, present)
+                             # (`asked and`: no article is read for table sections when no period is asked)
                              or (asked and other_period(asked, s.text, s.passage.title or "", section_of(
                                  (corpus.article_text(s.passage.article_id) or "")[:s.start])))
                              or s.passage.article_id in unnamed) for s in sentences])

@@ -50,7 +50,7 @@ _ORGANISATION_END = re.compile(
     r"Foundation|Board|Committee|Authority|Federation|League|Airlines?|Airways|Motors|Systems|"
     r"Technologies|Services|Partners|Securities|Fund|Reserve|Office|Police|Army|Parliament|Assembly|"
     r"Congress|Senate|Commons|Lords|Treasury|Magazine|Newspapers?|Television|Records|Studios|"
-    r"Pictures|Communications|Networks?|Petroleum|Oil|Steel|Airport)\.?$")
+    r"Pictures|Communications|Networks?|Petroleum|Oil|Steel)\.?$")
 
 
 def place_or_organisation(name: str) -> bool:
