@@ -73,3 +73,12 @@ def test_a_line_under_a_results_tables_year_heading_does_not_answer_for_the_quar
     assert "25.7 mln" in without.text  # read under the headline alone
     draft = run_extractive(question, hits_for(table), corpus, min_support=0.0)
     assert "25.7 mln" not in draft.text and "1.22" not in draft.text and "2.9 mln" not in draft.text
+
+
+def test_wire_abbreviations_read_as_the_questions_words():
+    # "per-share" and "quarter" in the question, "Shr" and "QTR" in the table: the share line answers
+    text = "Shr 45 cts vs 58 cts\n\nNet 1.1 mln vs 829,000\n\nRevs 7.9 mln vs 9.4 mln"
+    table = Article(id="cinram", title="<CINRAM LTD> 4TH QTR NET", date="1987-02-26", text=text)
+    draft = run_extractive("What per-share profit did Cinram report for its fourth quarter?",
+                           hits_for(table), Corpus(article_text=lambda _id: text), min_support=0.0)
+    assert draft.text.split("[1]")[0].endswith("Shr 45 cts vs 58 cts ")

@@ -26,9 +26,8 @@ from rag.answer.candidates import answer_span, candidates
 from rag.answer.kinds import counted_noun, near_kind, unit_near
 from rag.answer.names import has, name_share
 from rag.answer.question import SHORT_TYPES, QuestionFrame, analyse, known_words
-from rag.answer.support import Sentence, content_terms, lexical_coverage
+from rag.answer.support import Sentence, content_terms, lexical_coverage, stems
 from rag.dates import YEAR
-from rag.retrieval.bm25 import tokenize
 from rag.types import Hit, Passage
 
 MODEL_FILE = Path(__file__).with_name("answerhood.json")
@@ -194,8 +193,8 @@ def _near(sentence: str, spans: Sequence[tuple[int, int]], terms: Sequence[str])
     """1 / (1 + words between the nearest candidate and a question term in the sentence)."""
     if not spans or not terms:
         return 0.0
-    words = [(m.start(), tokenize(m.group(0))) for m in re.finditer(r"\w+", sentence)]
-    hits = [i for i, (_, stems) in enumerate(words) if stems and stems[0] in terms]
+    words = [(m.start(), stems(m.group(0))) for m in re.finditer(r"\w+", sentence)]
+    hits = [i for i, (_, found) in enumerate(words) if found and found[0] in terms]
     if not hits:
         return 0.0
     best = math.inf
@@ -212,7 +211,7 @@ def _forecast(sentence: str, answer: tuple[int, int] | None, relation: Sequence[
         ends = [answer[0]]
     else:
         ends = [m.start() for m in re.finditer(r"\w+", sentence)
-                if (t := tokenize(m.group(0))) and t[0] in relation]
+                if (t := stems(m.group(0))) and t[0] in relation]
     for end in ends:
         window = " ".join(re.findall(r"[\w'’]+", sentence[:end])[-7:])
         if _FORECAST.search(window):
@@ -236,14 +235,14 @@ def features(
     weights = dict(zip(terms, corpus.idf(terms), strict=True))
 
     def weighted(text: str) -> float:
-        have = set(tokenize(text))
+        have = set(stems(text))
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
 
     known = known_words(query, frame)
     # what the question says happened ("pay", "take over"), apart from whom and when: a sentence on the
     # same names that lacks it is about them, not about the asked fact
-    named = set(tokenize(" ".join(frame.names))) | set(frame.years)
+    named = set(stems(" ".join(frame.names))) | set(frame.years)
     relation = [t for t in terms if t not in named]
     asks_future = bool(_FUTURE_QUESTION.search(query))
     noun = counted_noun(query) if frame.expects == "number" else None
@@ -261,7 +260,7 @@ def features(
                            for s in sentences}.values())
     # the rarest question word in no retrieved passage, against the rarest of all: the asked detail
     # ("verdict", "successor", "turnout") missing from everything retrieved
-    retrieved, rarest = set(tokenize(" ".join(passages_lower))), max(weights.values(), default=1.0) or 1.0
+    retrieved, rarest = set(stems(" ".join(passages_lower))), max(weights.values(), default=1.0) or 1.0
     rare_absent = max((w for t, w in weights.items() if t not in retrieved), default=0.0) / rarest
     for i, s in enumerate(sentences):
         p = s.passage
@@ -279,7 +278,7 @@ def features(
         s_lower, p_lower = s.text.lower(), f"{p.title}\n{p.text}".lower()
         spans = candidates(s.text, frame.expects, known, p.text, frame.kind) if typed else []
         best = answer_span(s.text, spans, terms, frame.kind)
-        stems = set(tokenize(s.text))
+        words = set(stems(s.text))
         s_years = _years_in(s.text)
         row = {
             "cos": cos[i], "cos_gap": cos[i] - cos.max(), "lex": lex[i], "lex_gap": lex[i] - lex.max(),
@@ -311,7 +310,7 @@ def features(
             "candidate_count": math.log1p(len(spans)),
             "person_full_name": float(frame.expects == "person" and any(
                 " " in s.text[a:b].strip() for a, b in spans)),
-            "novelty": len(stems - set(terms)) / max(len(stems), 1),
+            "novelty": len(words - set(terms)) / max(len(words), 1),
             "candidate_x_lex": float(bool(spans)) * lexical_coverage(terms, context),
             "candidate_x_names": float(bool(spans)) * name_share(frame.names, p_lower, p_text),
             # how often the sentence's own answer recurs across the retrieved passages

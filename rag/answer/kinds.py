@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from rag.retrieval.bm25 import tokenize
+from rag.answer.support import stems
 
 _NOT_KINDS = frozenset(str.split("""is was are were did does do has had will would can could should
     year years date day days month time kind type sort part percentage proportion share number happened"""))
@@ -107,11 +107,11 @@ def counted_noun(question: str) -> str | None:
 def unit_near(sentence: str, span: tuple[int, int], noun: str) -> float:
     """1 when the counted noun follows the count within three words ("14 million power cables"),
     0.5 when it is elsewhere in the sentence ("the number of civil servants rose to 520,000"), else 0."""
-    stem = tokenize(noun)[:1]
-    after = [tokenize(w)[:1] for w in re.findall(r"[\w'’-]+", sentence[span[1]:])[:3]]
+    stem = stems(noun)[:1]
+    after = [stems(w)[:1] for w in re.findall(r"[\w'’-]+", sentence[span[1]:])[:3]]
     if stem and stem in after:
         return 1.0
-    return 0.5 if stem and stem[0] in tokenize(sentence) else 0.0
+    return 0.5 if stem and stem[0] in stems(sentence) else 0.0
 
 
 def near_kind(sentence: str, span: tuple[int, int], kind: str | None) -> int:

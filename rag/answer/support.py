@@ -32,6 +32,21 @@ _QUESTION_WORDS = frozenset(str.split(
     there their them they its this those these he she his her him we our you your"""
 ))
 SHORTLIST = 20  # sentences embedded per answer (see shortlist)
+# Wire copy's abbreviations, as the stems of the words a question uses: "What per-share profit ... fourth
+# quarter?" is answered by "4TH QTR NET ... Shr 45 cts". Read so in the answer's lexical match only: the
+# BM25 index keeps the text's own words (changing them would mean rebuilding every index).
+_WIRE = {"shr": "share", "shrs": "share", "qtr": "quarter", "mln": "million", "bln": "billion",
+         "dlr": "dollar", "dlrs": "dollar", "pct": "percent", "mths": "month", "rev": "revenu",
+         "avg": "averag", "cts": "cent", "yr": "year"}
+
+
+def stems(text: str) -> list[str]:
+    """The text's stems (`rag.retrieval.bm25.tokenize`), wire abbreviations read as their words.
+
+    >>> stems("Shr 45 cts vs 58 cts; 4th qtr revs 12 mln dlrs")
+    ['share', '45', 'cent', 'vs', '58', 'cent', '4th', 'quarter', 'revenu', '12', 'million', 'dollar']
+    """
+    return [_WIRE.get(t, t) for t in tokenize(text)]
 
 
 @dataclass(frozen=True)
@@ -51,8 +66,8 @@ def content_terms(text: str) -> list[str]:
     >>> content_terms("How many soldiers will the US each contribute?")
     ['soldier', 'us', 'contribut']
     """
-    stems = tokenize(" ".join(w for w in re.findall(r"\w+", text.lower()) if w not in _QUESTION_WORDS))
-    return list(dict.fromkeys(stems))
+    return list(dict.fromkeys(stems(" ".join(w for w in re.findall(r"\w+", text.lower())
+                                              if w not in _QUESTION_WORDS))))
 
 
 def passage_sentences(passage: Passage, hit_index: int = 0) -> list[Sentence]:
@@ -96,7 +111,7 @@ def lexical_coverage(query_terms: Sequence[str], text: str) -> float:
     """Share of the query's content terms found in `text` (0 when the query has none)."""
     if not query_terms:
         return 0.0
-    have = set(tokenize(text))
+    have = set(stems(text))
     return sum(t in have for t in query_terms) / len(query_terms)
 
 
