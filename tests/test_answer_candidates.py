@@ -147,6 +147,11 @@ def spans(sentence: str, question: str) -> list[str]:
     # the asked kind in capitals is part of a name, not the kind: "Cannes Film Festival" is no film
     ("Which film won the Golden Bear at the 2003 Berlin Film Festival?",
      "He won the best director prize at the Cannes Film Festival in 2002.", []),
+    # a country or a state names no cactus or bank; it may name a team, or where a thing is
+    ("Which cactus is Phytopharm developing?", "The Hoodia cactus is grown by UK firms.", ["The Hoodia"]),
+    ("Which team won the 2003 Rugby World Cup?", "The cup went to England in Sydney.", ["England", "Sydney"]),
+    ("In which U.S. state is the Honda subsidiary?", "It went to Honda of America in Ohio.",
+     ["Honda of America", "Ohio"]),
 ])
 def test_candidates_of_the_asked_type(question: str, sentence: str, expected: list[str]) -> None:
     assert spans(sentence, question) == expected

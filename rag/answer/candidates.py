@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.kinds import near_kind
-from rag.answer.places import place_or_organisation
+from rag.answer.places import PLACE_NAMES, place_or_organisation
 from rag.answer.question import NOT_NAMES, quoted_spans
 from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
@@ -115,6 +115,9 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
             if expects == "person" and not _may_be_person(text, sentence[max(0, a - 24):a]):
                 continue
+            if (expects == "name" and kind and not _PLACE_KIND.search(kind)
+                    and text.strip(" .").lower() in PLACE_NAMES):
+                continue  # "UK" for which cactus, "Ill." for which bank: a country or a state is neither
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue
             core = re.sub(r"^(?:The|A|An)\s+", "", text)
@@ -298,6 +301,9 @@ _THING_OR_PLACE = re.compile(r"^(?:Best|Outstanding|Lifetime)\b|\b(?:Cup|Open|Aw
 _TITLES = frozenset(["mr", "mrs", "ms", "dr", "sir", "lord", "ladi", "prof", "teenag",
                      "the", "of", "and", "a", "s"])
 _CALENDAR = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.day_name))
+# kinds of thing a country or a state may name: "which team" (England), "which market" (Europe)
+_PLACE_KIND = re.compile(r"\b(?:team|side|squad|nation|country|state|region|market|territory|host|venue)s?\b",
+                         re.I)
 # "Russian company", "Japanese carmaker": a nationality before a noun, not a name
 # ("Japan is", "Trollhaettan in" are places: a verb or preposition after the word is no noun)
 _DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|an|i)\s+(?!(?:in|on|at|of|to|for|by|from|with|and|or|as|"
