@@ -32,12 +32,14 @@ _QUESTION_WORDS = frozenset(str.split(
     there their them they its this those these he she his her him we our you your"""
 ))
 SHORTLIST = 20  # sentences embedded per answer (see shortlist)
-# Wire copy's abbreviations, as the stems of the words a question uses: "What per-share profit ... fourth
-# quarter?" is answered by "4TH QTR NET ... Shr 45 cts". Read so in the answer's lexical match only: the
-# BM25 index keeps the text's own words (changing them would mean rebuilding every index).
-_WIRE = {"shr": "share", "shrs": "share", "qtr": "quarter", "mln": "million", "bln": "billion",
-         "dlr": "dollar", "dlrs": "dollar", "pct": "percent", "mths": "month", "rev": "revenu",
-         "avg": "averag", "cts": "cent", "yr": "year"}
+# Wire copy's abbreviations, as the words a question uses: "What per-share profit ... fourth quarter?" is
+# answered by "4TH QTR NET ... Shr 45 cts". Read so in the answer's lexical match only: the BM25 index keeps
+# the text's own words (changing them would mean rebuilding every index). Whole words, before stemming:
+# "Revs" is revenues, "Rev" (a reverend) is not.
+_WIRE = {"shr": "share", "shrs": "shares", "qtr": "quarter", "mln": "million", "bln": "billion",
+         "dlr": "dollar", "dlrs": "dollars", "pct": "percent", "mths": "months", "revs": "revenues",
+         "avg": "average", "cts": "cents", "yr": "year"}
+_WIRE_WORD = re.compile(rf"\b(?:{'|'.join(_WIRE)})\b", re.I)
 
 
 def stems(text: str) -> list[str]:
@@ -45,8 +47,10 @@ def stems(text: str) -> list[str]:
 
     >>> stems("Shr 45 cts vs 58 cts; 4th qtr revs 12 mln dlrs")
     ['share', '45', 'cent', 'vs', '58', 'cent', '4th', 'quarter', 'revenu', '12', 'million', 'dollar']
+    >>> stems("the Rev Smith")
+    ['rev', 'smith']
     """
-    return [_WIRE.get(t, t) for t in tokenize(text)]
+    return tokenize(_WIRE_WORD.sub(lambda m: _WIRE[m.group(0).lower()], text))
 
 
 @dataclass(frozen=True)
