@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.kinds import near_kind
-from rag.answer.places import PLACE_NAMES, place_or_organisation
+from rag.answer.places import is_place, place_or_organisation
 from rag.answer.question import NOT_NAMES, quoted_spans
 from rag.dates import YEAR
 from rag.retrieval.bm25 import tokenize
@@ -115,8 +115,7 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
                 continue  # a capitalised first word that its passage never capitalises mid-sentence
             if expects == "person" and not _may_be_person(text, sentence[max(0, a - 24):a]):
                 continue
-            if (expects == "name" and kind and not _PLACE_KIND.search(kind)
-                    and text.strip(" .").lower() in PLACE_NAMES):
+            if expects == "name" and kind and not _PLACE_KIND.search(kind) and is_place(text):
                 continue  # "UK" for which cactus, "Ill." for which bank: a country or a state is neither
             if " " not in text and (text.lower() in _CALENDAR or _DEMONYM.match(sentence, a)):
                 continue

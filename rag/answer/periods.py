@@ -45,7 +45,7 @@ def periods(text: str) -> dict[str, set[str]]:
     for kind, rx in _KINDS:
         for m in rx.finditer(text):
             word = (m.group(1) or m.group(2)).lower()
-            earlier = _BEFORE.search(text[max(0, m.start() - 30):m.start()]) or _AFTER.match(text[m.end():])
+            earlier = _BEFORE.search(text[max(0, m.start() - 30):m.start()]) or _AFTER.match(text, m.end())
             out.setdefault(kind, set()).add(_ORDINAL.get(word, word) + ("'" if earlier else ""))
     return out
 

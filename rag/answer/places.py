@@ -53,6 +53,15 @@ _ORGANISATION_END = re.compile(
     r"Pictures|Communications|Networks?|Petroleum|Oil|Steel)\.?$")
 
 
+def is_place(name: str) -> bool:
+    """Whether a capitalised run is one of `PLACE_NAMES` ("Calif." as "Calif").
+
+    >>> [is_place(n) for n in ("UK", "Ill.", "Illinois", "Phytopharm")]
+    [True, True, True, False]
+    """
+    return name.strip(" .").lower() in PLACE_NAMES
+
+
 def place_or_organisation(name: str) -> bool:
     """Whether a capitalised run names a country, a US state or an organisation, not a person.
 
@@ -64,5 +73,5 @@ def place_or_organisation(name: str) -> bool:
     True
     """
     # "Santa Fe Southern Pacific Co of Calif.": the company ends before its home state
-    return name.strip(" .").lower() in PLACE_NAMES or any(
+    return is_place(name) or any(
         _ORGANISATION_END.search(part) for part in re.split(r"\s+of\s+(?:the\s+)?", name))
