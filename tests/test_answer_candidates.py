@@ -14,7 +14,7 @@ from test_answer_helpers import passages_of
 from rag.answer.answerhood import FEATURES, Corpus, _forecast, features
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.kinds import counted_noun, unit_near
-from rag.answer.names import name_share
+from rag.answer.names import name_share, named_anywhere
 from rag.answer.question import analyse, known_words
 from rag.answer.support import content_terms, passage_sentences
 from rag.types import Article, Hit
@@ -253,6 +253,20 @@ def test_a_shortened_name_inside_another_name_is_not_it() -> None:
     assert name_share(("australian open",), text.lower(), text) == 0.0
     text = "Mr Blair said the Open was over."
     assert name_share(("australian open", "tony blair"), text.lower(), text) == 0.75
+
+
+def test_a_name_read_leniently_is_still_a_name() -> None:
+    """A story is taken to name a company by its last word or its initials, but only as a name: the
+    lower-case "international" of "the international tin crisis" is no American International Group,
+    and the word "an" is no Andrew Neil; "AIG" and "International" with a capital still count."""
+    aig = ["american international group"]
+    assert not named_anywhere(aig, "Its losses were caused by the international tin crisis.")
+    assert named_anywhere(aig, "AMERICAN INT'L GROUP <AIG> 4TH QTR NET")
+    assert named_anywhere(aig, "Shares in International rose.")
+    assert not named_anywhere(["andrew neil"], "It was an odd year.")
+    assert named_anywhere(["andrew neil"], "Mr Neil said so.")
+    assert not named_anywhere(["peru"], "He will peruse the papers.")
+    assert named_anywhere(["peru"], "Peruvian output fell.")
 
 
 def test_a_prize_or_a_contest_is_no_person() -> None:

@@ -64,3 +64,17 @@ def test_top_k_orders_and_breaks_ties_by_row() -> None:
     scores = np.array([0.0, 2.0, 5.0, 2.0, -1.0, 3.0], dtype=np.float32)
     assert top_k(scores, 3) == [(2, 5.0), (5, 3.0), (1, 2.0)]
     assert top_k(scores, 10) == [(2, 5.0), (5, 3.0), (1, 2.0), (3, 2.0)]
+
+
+
+def test_a_question_finds_wire_copys_abbreviations(tmp_path) -> None:
+    """A query is widened to wire copy's abbreviations of its words: "fourth quarter" finds the
+    headline "4TH QTR NET", "International" finds "INT'L"; the index keeps the text's own words."""
+    docs = ["AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET: Net 296.6 mln vs 120.1 mln",
+            "Oil prices fell sharply in March as OPEC output rose."]
+    build_bm25(docs, tmp_path)
+    index = load_bm25(tmp_path)
+    reference = bm25s.BM25.load(str(tmp_path)).get_scores(tokenize("int 4th qtr mln"))
+    widened = index.scores("international fourth quarter, in millions")
+    np.testing.assert_allclose(widened, reference, rtol=1e-5)
+    assert index.search("the fourth quarter", k=2) == index.search("4th qtr", k=2) != []

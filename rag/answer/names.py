@@ -81,10 +81,10 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     possessive or a pair ("Chicago Mercantile Exchange's Random Length", "Midland Bank and Lloyds Bank");
     by the last word that is not a legal form ("Cinram" for "Cinram Ltd"); by its initials ("AIG"); a
     single word by its first four letters ("Yugoslav" in "Yugoslavia", "Peru" in "Peruvian"); a country
-    by another of its names. A
-    story that names none of them in any of these ways is about something else, however alike its
-    figures: "North American reported net income of 631,720 dlrs" is no figure of American International
-    Group's.
+    by another of its names. The lenient readings count only as names: a word with a capital, initials
+    in capitals. A story that names none of them in any of these ways is about something else, however
+    alike its figures: "North American reported net income of 631,720 dlrs" is no figure of American
+    International Group's.
 
     >>> named_anywhere(["cinram ltd"], "CINRAM SAYS PROFIT ROSE")
     True
@@ -96,6 +96,8 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     (True, True)
     >>> named_anywhere(["uk"], "British retail sales rose 1% in December.")
     True
+    >>> named_anywhere(["american international group"], "losses in the international tin crisis")
+    False
     """
     lower = text.lower()
     for name in names:
@@ -106,8 +108,18 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
             if not words:
                 continue
             initials = "".join(w[0] for w in part.split() if w not in _LEGAL | {"of", "the", "and"})
-            if has(lower, part) or has(lower, words[-1]) or (len(initials) > 1 and has(lower, initials)):
+            if has(lower, part) or _capitalised(mentions(words[-1], text, re.I)):
                 return True
-            if len(words) == 1 and len(words[0]) >= 4 and re.search(rf"\b{re.escape(words[0][:4])}", lower):
+            if len(initials) > 1 and re.search(rf"(?<!\w){re.escape(initials.upper())}(?!\w)", text):
+                return True
+            prefix = re.finditer(rf"\b{re.escape(words[0][:4])}", text, re.I)
+            if len(words) == 1 and len(words[0]) >= 4 and _capitalised(prefix):
                 return True
     return False
+
+
+def _capitalised(matches: Iterator[re.Match[str]]) -> bool:
+    """Whether any of the matches opens with a capital, as a name does: the lenient readings above are
+    for names, and "the international tin crisis" names no American International Group (nor the word
+    "an" Andrew Neil)."""
+    return any(m.group(0)[0].isupper() for m in matches)

@@ -18,7 +18,7 @@ import numpy as np
 from rag.answer.markers import strip_markers
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
-from rag.retrieval.bm25 import tokenize
+from rag.retrieval.bm25 import WIRE, tokenize
 from rag.types import Hit, Passage
 
 # Weight of the embedding cosine in the blend; the rest is lexical coverage. Equal weights kept
@@ -32,25 +32,20 @@ _QUESTION_WORDS = frozenset(str.split(
     there their them they its this those these he she his her him we our you your"""
 ))
 SHORTLIST = 20  # sentences embedded per answer (see shortlist)
-# Wire copy's abbreviations, as the words a question uses: "What per-share profit ... fourth quarter?" is
-# answered by "4TH QTR NET ... Shr 45 cts". Read so in the answer's lexical match only: the BM25 index keeps
-# the text's own words (changing them would mean rebuilding every index). Whole words, before stemming:
-# "Revs" is revenues, "Rev" (a reverend) is not.
-_WIRE = {"shr": "share", "shrs": "shares", "qtr": "quarter", "mln": "million", "bln": "billion",
-         "dlr": "dollar", "dlrs": "dollars", "pct": "percent", "mths": "months", "revs": "revenues",
-         "avg": "average", "cts": "cents", "yr": "year"}
-_WIRE_WORD = re.compile(rf"\b(?:{'|'.join(_WIRE)})\b", re.I)
+# Wire copy's abbreviations (`rag.retrieval.bm25.WIRE`) read as the words a question uses: "What per-share
+# profit ... fourth quarter?" is answered by "4TH QTR NET ... Shr 45 cts".
+_WIRE_WORD = re.compile(rf"\b(?:{'|'.join(map(re.escape, WIRE))})\b", re.I)
 
 
 def stems(text: str) -> list[str]:
     """The text's stems (`rag.retrieval.bm25.tokenize`), wire abbreviations read as their words.
 
     >>> stems("Shr 45 cts vs 58 cts; 4th qtr revs 12 mln dlrs")
-    ['share', '45', 'cent', 'vs', '58', 'cent', '4th', 'quarter', 'revenu', '12', 'million', 'dollar']
+    ['share', '45', 'cent', 'vs', '58', 'cent', 'fourth', 'quarter', 'revenu', '12', 'million', 'dollar']
     >>> stems("the Rev Smith")
     ['rev', 'smith']
     """
-    return tokenize(_WIRE_WORD.sub(lambda m: _WIRE[m.group(0).lower()], text))
+    return tokenize(_WIRE_WORD.sub(lambda m: WIRE[m.group(0).lower()], text))
 
 
 @dataclass(frozen=True)

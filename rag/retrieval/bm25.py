@@ -47,6 +47,37 @@ def tokenize(text: str) -> list[str]:
     return list(_stemmer().stemWords(words)) if words else []
 
 
+# Wire copy's abbreviations and the words a question uses for them ("4TH QTR NET: Shr 45 cts vs 58 cts",
+# "AMERICAN INT'L GROUP"). The index keeps the text's own words (changing them would mean rebuilding every
+# index); a query is widened to the abbreviations of its words (`BM25Index.scores`), and the answer's
+# lexical match reads the abbreviations as the words (`rag.answer.support.stems`). Whole words only:
+# "Revs" is revenues, "Rev" (a reverend) is not.
+WIRE = {"shr": "share", "shrs": "shares", "qtr": "quarter", "mln": "million", "bln": "billion",
+        "dlr": "dollar", "dlrs": "dollars", "pct": "percent", "mths": "months", "revs": "revenues",
+        "avg": "average", "cts": "cents", "yr": "year", "int'l": "international", "1st": "first",
+        "2nd": "second", "3rd": "third", "4th": "fourth"}
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> dict[str, tuple[str, ...]]:
+    """Each word's stem -> the stems of its wire abbreviations ("quarter" -> "qtr")."""
+    out: dict[str, set[str]] = {}
+    for short, word in WIRE.items():
+        for stem in tokenize(word):
+            out.setdefault(stem, set()).update(tokenize(short))
+    return {stem: tuple(sorted(shorts)) for stem, shorts in out.items()}
+
+
+def widened(terms: Sequence[str]) -> list[str]:
+    """Query terms and their wire abbreviations.
+
+    >>> widened(tokenize("net income for the fourth quarter"))
+    ['net', 'incom', 'fourth', 'quarter', '4th', 'qtr']
+    """
+    shorts = _abbreviations()
+    return [*terms, *(s for t in terms for s in shorts.get(t, ()) if s not in terms)]
+
+
 def build_bm25(
     texts: Sequence[str], folder: Path, k1: float = DEFAULT_K1, b: float = DEFAULT_B
 ) -> None:
@@ -95,7 +126,7 @@ class BM25Index:
         out = np.zeros(self.num_docs, dtype=np.float32)
         if self.model is None:
             return out
-        ids = sorted({self._vocab[t] for t in tokenize(query) if t in self._vocab})
+        ids = sorted({self._vocab[t] for t in widened(tokenize(query)) if t in self._vocab})
         if not ids:
             return out
         # One bincount over the query terms' postings: much faster than bm25s' np.add.at loop.
