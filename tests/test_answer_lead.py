@@ -10,7 +10,10 @@ import pytest
 
 from rag.answer import lead as leads
 from rag.answer.answerhood import FEATURES
+from rag.answer.extractive import compose
 from rag.answer.question import analyse
+from rag.answer.support import Sentence
+from rag.types import Passage
 
 FOXX = analyse("Who won the best actor Oscar?")
 
@@ -63,3 +66,19 @@ def test_a_model_fitted_on_other_features_is_refused(monkeypatch, tmp_path):
             leads.lead_model()
     finally:
         leads.lead_model.cache_clear()
+
+
+def test_a_weekday_short_answer_is_said_as_the_day_it_means():
+    """Wire copy dates by the weekday: "Wednesday" in a story of Friday 20 March 1987 is the 18th (the
+    short answer stays the article's own word, cited; the day follows it); in an undated story it
+    stays "Wednesday" alone."""
+    text = "The bank raised its rate for overnight assistance to 13-3/4 pct on Wednesday."
+    for date, said in (("1987-03-20T06:56:44", " (Wednesday 18 March 1987, counted from the story of "
+                                               "Friday 20 March 1987)"), (None, "")):
+        passage = Passage("spain:0", "spain", text, 0, len(text), "BANK OF SPAIN DRAINS FUNDS", None,
+                          date, None, 14)
+        sentence = Sentence(0, passage, 0, len(text), text)
+        start = text.index("Wednesday")
+        pieces, citations = compose([sentence], [0], (start, start + len("Wednesday")))
+        assert pieces[0] == f"Wednesday [1]{said}"
+        assert citations[0].quote == "Wednesday"

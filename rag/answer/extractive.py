@@ -34,6 +34,7 @@ from rag.answer.answerhood import (
 )
 from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
+from rag.answer.days import said_as_day
 from rag.answer.names import name_share, named_anywhere
 from rag.answer.outcome import asks_outcome, prospect_only
 from rag.answer.periods import other_period, periods, section_of
@@ -110,7 +111,8 @@ def compose(sentences: Sequence[Sentence], chosen: Sequence[int], lead: tuple[in
     if lead is not None and chosen:
         s = sentences[chosen[0]]
         citations.append(citation_at(1, s.passage, *lead))
-        pieces.append(f"{citations[0].quote} [1]")
+        # "Wednesday" in a dated story: the day it means, counted from the story's date
+        pieces.append(f"{citations[0].quote} [1]{said_as_day(citations[0].quote, s.passage.date, s.text)}")
     previous_article = None
     for i in chosen:
         s = sentences[i]
