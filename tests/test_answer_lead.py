@@ -1,19 +1,21 @@
 """Whether a factoid answer shows its short answer (rag.answer.lead): the committed model, and the
-answerer without one."""
+answerer without one; and the days and dates it shows with it."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from test_answer_helpers import hits_for, run_extractive
 
 from rag.answer import lead as leads
 from rag.answer.answerhood import FEATURES
 from rag.answer.extractive import compose
 from rag.answer.question import analyse
 from rag.answer.support import Sentence
-from rag.types import Passage
+from rag.types import Article, Passage
 
 FOXX = analyse("Who won the best actor Oscar?")
 
@@ -82,3 +84,18 @@ def test_a_weekday_short_answer_is_said_as_the_day_it_means():
         pieces, citations = compose([sentence], [0], (start, start + len("Wednesday")))
         assert pieces[0] == f"Wednesday [1]{said}"
         assert citations[0].quote == "Wednesday"
+
+
+def test_a_when_answer_shows_its_storys_date():
+    """A story often reports an event without its date ("said its board elected ..."): the date of the
+    story is then what answers "when", so each quote of a "when" answer shows its story's date; an
+    undated story shows none, and a "who" answer keeps the headline alone."""
+    text = "Computer Identics Corp said its board elected Frank Wezniak chief executive."
+    story = Article(id="cidn", title="COMPUTER IDENTICS NAMES CHIEF EXECUTIVE", date="1987-03-04", text=text)
+    when = run_extractive("When did Computer Identics elect Frank Wezniak?", hits_for(story), min_support=0.0)
+    assert when.grounded and "1987-03-04, COMPUTER IDENTICS NAMES CHIEF EXECUTIVE: Computer" in when.text
+    who = run_extractive("Who did Computer Identics elect chief executive?", hits_for(story), min_support=0.0)
+    assert who.grounded and "1987-03-04" not in who.text
+    undated = replace(story, date=None)
+    assert "1987" not in run_extractive("When did Computer Identics elect Frank Wezniak?",
+                                        hits_for(undated), min_support=0.0).text

@@ -105,7 +105,8 @@ def quote_span(sentence: Sentence) -> tuple[int, int]:
 def compose(sentences: Sequence[Sentence], chosen: Sequence[int], lead: tuple[int, int] | None = None,
             dated: bool = False) -> tuple[list[str], list[Citation]]:
     """Text pieces and their citations: the short answer (`lead`, an article span of the first chosen
-    sentence) first, then one "Headline: quote [n]" per chosen sentence."""
+    sentence) first, then one "Headline: quote [n]" per chosen sentence ("date, Headline: quote [n]"
+    when `dated`, for a dated story)."""
     pieces: list[str] = []
     citations: list[Citation] = []
     if lead is not None and chosen:
@@ -377,7 +378,9 @@ def extractive_answer(
         if not leads.keep(x):
             lead = None
     dated = frame.shape == "over_time"
-    pieces, citations = compose(sentences, chosen, lead, dated)
+    # a "when" question may be answered by the date of the story that reports it ("said its board
+    # elected Frank Wezniak"): its quotes show their stories' dates, as an "over time" answer's do
+    pieces, citations = compose(sentences, chosen, lead, dated or frame.expects == "date")
     warnings = []
     if dated and not any(sentences[i].passage.date for i in chosen):
         warnings.append("the archive has no dates, so these quotes are in order of relevance, not of time")
