@@ -43,8 +43,8 @@ def day_meant(word: str, story_date: str | None, sentence: str) -> date | None:
 
 
 def said_as_day(word: str, story_date: str | None, sentence: str) -> str:
-    """The note shown after a short answer that is a weekday: " (Wednesday 18 March 1987, counted from
-    the story's date)"; empty when `word` is no such day or the story has no date.
+    """The note shown after a short answer that is a weekday, "today", "yesterday" or "tomorrow": the
+    day it means and the story's date it is counted from; empty for any other word or an undated story.
 
     >>> said_as_day("Wednesday", "1987-03-20", "It rose on Wednesday.")
     ' (Wednesday 18 March 1987, counted from the story of Friday 20 March 1987)'
