@@ -1,7 +1,7 @@
 """Rules that keep a sentence about something else from answering: another reporting period (of the
 headline, or of a results table's section), an offer for an outcome, a story that never names the
-asked company. Literal articles, HashEmbedder, `min_support` 0 so that only the rule under test can
-refuse."""
+asked company; and what a results table's lines hold. Literal articles, HashEmbedder, `min_support` 0
+so that only the rule under test can refuse."""
 
 from __future__ import annotations
 
@@ -82,3 +82,13 @@ def test_wire_abbreviations_read_as_the_questions_words():
     draft = run_extractive("What per-share profit did Cinram report for its fourth quarter?",
                            hits_for(table), Corpus(article_text=lambda _id: text), min_support=0.0)
     assert draft.text.split("[1]")[0].endswith("Shr 45 cts vs 58 cts ")
+
+
+def test_a_results_tables_bare_figures_are_sums_of_money():
+    # "Net loss 18,600,000": a results line's figure is a sum, written without its currency
+    text = ("Shr loss 13 cts vs loss one ct\n\nNet loss 18,600,000 vs profit 3,300,000\n\n"
+            "Revs 394.0 mln vs 351.0 mln\n\nAvg shrs 25,100,000 vs 24,800,000")
+    table = Article(id="vat", title="VARITY CORP <VAT> 4TH QTR JAN 31 LOSS", date="1987-03-25", text=text)
+    draft = run_extractive("What net loss did Varity Corp report for its fourth quarter?",
+                           hits_for(table), Corpus(article_text=lambda _id: text), min_support=0.0)
+    assert "Net loss 18,600,000" in draft.text.split("[1]")[0]  # the first quote, not the sales line

@@ -34,6 +34,12 @@ MONEY = re.compile(rf"[£$€¥]\s?\d[\d,.]*\s*(?:k|{_SCALE})?\b|"
                    r"(?:dollars|dlrs?|cents|cts|pounds|stg|sterling|euros|yen|marks|guilders|lire|pesos|"
                    r"crowns|roubles|rupees|yuan|francs|pence|p)\b|\b(?:US|Aus|NZ|HK|A|C)\$\s?\d[\d,.]*\s*(?:bn|m)?",
                    re.I)
+# a line of a company's results table that gives a sum ("Net loss 18,600,000 vs profit 3,300,000",
+# "Revs 394.0 mln vs 351.0 mln": the label, then the figure), not a count ("Avg shrs 12,400,000") nor a
+# sentence ("Sales of the console reached 1,000,000")
+_RESULTS_LINE = re.compile(r"\s*(?:(?:oper(?:ating)?|pretax|pre-tax|gross)\s+)?"
+                          r"(?:net(?:\s+(?:loss|profit|income|earnings))?|revs|revenues?|sales|loss|profit|"
+                          r"income|earnings|turnover)\s+\d", re.I)
 # a date keeps its year: "April 2008", "31 December 2004", "May 20, 1987" are one date, and "April 2008"
 # never shortens to "April 20"
 _A_YEAR = r"(?:19|20)\d\d\b"
@@ -67,15 +73,21 @@ def candidates(sentence: str, expects: str, known: tuple[str, ...],
     >>> w = "It paid 1.5 mln dlrs, or 22 U.S. dlrs a share, for a 3.2 pct stake."
     >>> [w[a:b] for a, b in candidates(w, "money", ())], [w[a:b] for a, b in candidates(w, "number", ())]
     (['1.5 mln dlrs', '22 U.S. dlrs'], ['1.5 mln dlrs', '22 U.S. dlrs', '3.2 pct'])
+    >>> r = "Net loss 18,600,000 vs profit 3,300,000"
+    >>> [r[a:b] for a, b in candidates(r, "money", ())], candidates("Avg shrs 12,400,000", "money", ())
+    (['18,600,000', '3,300,000'], [])
     >>> u = "Novartis bought 67.7% of Eon Labs, founded in 1997, for $31 a share and will cut 1,000 jobs."
     >>> [u[a:b] for a, b in candidates(u, "number", ("how", "many", "jobs"))]
     ['1,000']
     """
     if expects == "money":
         found = _first_currency([m.span() for m in MONEY.finditer(sentence)], sentence)
-        if not found:  # "25.4bn" without its currency; a bare number is rarely a price
+        if not found:  # "25.4bn" without its currency; a bare number is rarely a price, but on a
+            # results table's line of money ("Net loss 18,600,000 vs profit 3,300,000") it is one
+            line = _RESULTS_LINE.match(sentence) is not None
             found = [m.span() for m in NUMBER.finditer(sentence)
-                     if re.search(r"\d.*(?:bn|m|bln|illion)", m.group(0))]
+                     if re.search(r"\d.*(?:bn|m|bln|illion)", m.group(0))
+                     or (line and re.search(r"\d,\d{3}", m.group(0)))]
     elif expects == "number":
         if _asks(known, r"(?:what|which|final) score"):  # "by what score": a result, "17-12"
             return [m.span() for m in re.finditer(r"\b\d{1,3}-\d{1,3}\b", sentence)]
