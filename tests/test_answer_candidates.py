@@ -267,6 +267,8 @@ def test_a_name_read_leniently_is_still_a_name() -> None:
     assert named_anywhere(["andrew neil"], "Mr Neil said so.")
     assert not named_anywhere(["peru"], "He will peruse the papers.")
     assert named_anywhere(["peru"], "Peruvian output fell.")
+    headline = "AMERICAN INT'L GROUP INC <AIG> 4TH QTR NET"  # wire copy's abbreviation, read as the word
+    assert name_share(aig, headline.lower(), headline) == 1.0
 
 
 def test_a_prize_or_a_contest_is_no_person() -> None:

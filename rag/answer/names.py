@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from rag.retrieval.bm25 import spelled_out
+
 
 def mentions(phrase: str, text: str, flags: int = 0) -> Iterator[re.Match[str]]:
     # "Oscar" is in "Oscars" and "Oscar's": a plural or possessive still names it; "Oscar-nominated"
@@ -33,6 +35,7 @@ def name_share(names: Sequence[str], text_lower: str, text: str = "") -> float:
     when the text uses another of its names ("the US" for "the United States")."""
     if not names:
         return 0.0
+    text, text_lower = spelled_out(text), spelled_out(text_lower)  # "AMERICAN INT'L GROUP"
     found = 0.0
     for name in names:
         if has(text_lower, name) or (name in _ALIASES and _ALIASES[name].search(text)):
@@ -99,6 +102,7 @@ def named_anywhere(names: Sequence[str], text: str) -> bool:
     >>> named_anywhere(["american international group"], "losses in the international tin crisis")
     False
     """
+    text = spelled_out(text)
     lower = text.lower()
     for name in names:
         if name in _ALIASES and _ALIASES[name].search(text):

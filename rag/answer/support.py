@@ -18,7 +18,7 @@ import numpy as np
 from rag.answer.markers import strip_markers
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
-from rag.retrieval.bm25 import WIRE, tokenize
+from rag.retrieval.bm25 import spelled_out, tokenize
 from rag.types import Hit, Passage
 
 # Weight of the embedding cosine in the blend; the rest is lexical coverage. Equal weights kept
@@ -32,20 +32,16 @@ _QUESTION_WORDS = frozenset(str.split(
     there their them they its this those these he she his her him we our you your"""
 ))
 SHORTLIST = 20  # sentences embedded per answer (see shortlist)
-# Wire copy's abbreviations (`rag.retrieval.bm25.WIRE`) read as the words a question uses: "What per-share
-# profit ... fourth quarter?" is answered by "4TH QTR NET ... Shr 45 cts".
-_WIRE_WORD = re.compile(rf"\b(?:{'|'.join(map(re.escape, WIRE))})\b", re.I)
-
-
 def stems(text: str) -> list[str]:
-    """The text's stems (`rag.retrieval.bm25.tokenize`), wire abbreviations read as their words.
+    """The text's stems (`rag.retrieval.bm25.tokenize`), wire abbreviations read as their words
+    (`spelled_out`): "What per-share profit ... fourth quarter?" is answered by "4TH QTR NET ... Shr 45 cts".
 
     >>> stems("Shr 45 cts vs 58 cts; 4th qtr revs 12 mln dlrs")
     ['share', '45', 'cent', 'vs', '58', 'cent', 'fourth', 'quarter', 'revenu', '12', 'million', 'dollar']
     >>> stems("the Rev Smith")
     ['rev', 'smith']
     """
-    return tokenize(_WIRE_WORD.sub(lambda m: WIRE[m.group(0).lower()], text))
+    return tokenize(spelled_out(text))
 
 
 @dataclass(frozen=True)

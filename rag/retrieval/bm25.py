@@ -58,6 +58,23 @@ WIRE = {"shr": "share", "shrs": "shares", "qtr": "quarter", "mln": "million", "b
         "2nd": "second", "3rd": "third", "4th": "fourth"}
 
 
+_WIRE_WORD = re.compile(rf"\b(?:{'|'.join(map(re.escape, WIRE))})\b", re.I)
+
+
+def spelled_out(text: str) -> str:
+    """The text with wire abbreviations written as their words, in the abbreviation's case (a name's
+    capitals are kept for the name matching that reads them, `rag.answer.names`).
+
+    >>> spelled_out("AMERICAN INT'L GROUP 4TH QTR: Shr 45 cts; the Rev Smith")
+    'AMERICAN INTERNATIONAL GROUP FOURTH QUARTER: Share 45 cents; the Rev Smith'
+    """
+    return _WIRE_WORD.sub(lambda m: _in_case_of(WIRE[m.group(0).lower()], m.group(0)), text)
+
+
+def _in_case_of(word: str, like: str) -> str:
+    return word.upper() if like.isupper() else word.capitalize() if like[0].isupper() else word
+
+
 @lru_cache(maxsize=1)
 def _abbreviations() -> dict[str, tuple[str, ...]]:
     """Each word's stem -> the stems of its wire abbreviations ("quarter" -> "qtr")."""
