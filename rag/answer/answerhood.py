@@ -253,11 +253,14 @@ def features(
     cos = np.clip(vectors @ qvec, 0.0, 1.0)
     lex = np.array([lexical_coverage(terms, s.text) for s in sentences], dtype=np.float32)
     fused = np.array([hits[s.hit_index].score for s in sentences], dtype=np.float32)
-    articles: dict[str, tuple[str, str, set[str]]] = {}  # id -> (text, lower-cased, years in text/title/date)
+    # read once per article and per passage, not per sentence: article id -> (years in text/title/date,
+    # share of the question's names it holds); passage id -> (lexical coverage, share of names)
+    articles: dict[str, tuple[set[str], float]] = {}
+    passages: dict[str, tuple[float, float]] = {}
     typed = frame.expects in SHORT_TYPES
     # Redundancy: the right answer tends to recur across the retrieved passages and headlines.
-    passages_lower = list({s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower()
-                           for s in sentences}.values())
+    lowered = {s.passage.id: f"{s.passage.title}\n{s.passage.text}".lower() for s in sentences}
+    passages_lower = list(lowered.values())
     # the rarest question word in no retrieved passage, against the rarest of all: the asked detail
     # ("verdict", "successor", "turnout") missing from everything retrieved
     retrieved, rarest = set(stems(" ".join(passages_lower))), max(weights.values(), default=1.0) or 1.0
@@ -267,30 +270,33 @@ def features(
         if p.article_id not in articles:
             body = corpus.article_text(p.article_id) or p.text
             text = f"{p.title}\n{body}"
-            articles[p.article_id] = (text, text.lower(), _years_in(body) | _years_in(p.title or "")
-                                      | ({p.date[:4]} if p.date else set()))
-        art_text, art_lower, art_years = articles[p.article_id]
-        p_text = f"{p.title}\n{p.text}"
+            years = _years_in(body) | _years_in(p.title or "") | ({p.date[:4]} if p.date else set())
+            articles[p.article_id] = (years, name_share(frame.names, text.lower(), text))
+        art_years, art_names = articles[p.article_id]
+        if p.id not in passages:
+            passages[p.id] = (lexical_coverage(terms, lowered[p.id]),
+                              name_share(frame.names, lowered[p.id], f"{p.title}\n{p.text}"))
+        p_lex, p_names = passages[p.id]
         asked_year = any(y in art_years for y in frame.years)
         before = p.text[: s.start - p.start]
         previous = before.rstrip().rsplit("\n", 1)[-1][-300:]
         context = f"{p.title} {previous} {s.text}"
-        s_lower, p_lower = s.text.lower(), f"{p.title}\n{p.text}".lower()
+        lex_context = lexical_coverage(terms, context)
+        s_lower = s.text.lower()
         spans = candidates(s.text, frame.expects, known, p.text, frame.kind) if typed else []
         best = answer_span(s.text, spans, terms, frame.kind)
         words = set(stems(s.text))
         s_years = _years_in(s.text)
         row = {
             "cos": cos[i], "cos_gap": cos[i] - cos.max(), "lex": lex[i], "lex_gap": lex[i] - lex.max(),
-            "lex_context": lexical_coverage(terms, context), "lex_passage": lexical_coverage(terms, p_lower),
+            "lex_context": lex_context, "lex_passage": p_lex,
             "idf_sentence": weighted(s.text), "idf_context": weighted(context),
             "relation": lexical_coverage(relation, context),
             "rare_absent": rare_absent,
             "names_sentence": name_share(frame.names, s_lower, s.text),
-            "names_passage": name_share(frame.names, p_lower, p_text),
+            "names_passage": p_names,
             "names_title": name_share(frame.names, (p.title or "").lower(), p.title or ""),
-            "names_missing_article": (1.0 - name_share(frame.names, art_lower, art_text)) if frame.names
-            else 0.0,
+            "names_missing_article": (1.0 - art_names) if frame.names else 0.0,
             "has_names": float(bool(frame.names)),
             "has_year": float(bool(frame.years)),
             "year_sentence": float(any(y in s_years for y in frame.years)),
@@ -311,8 +317,8 @@ def features(
             "person_full_name": float(frame.expects == "person" and any(
                 " " in s.text[a:b].strip() for a, b in spans)),
             "novelty": len(words - set(terms)) / max(len(words), 1),
-            "candidate_x_lex": float(bool(spans)) * lexical_coverage(terms, context),
-            "candidate_x_names": float(bool(spans)) * name_share(frame.names, p_lower, p_text),
+            "candidate_x_lex": float(bool(spans)) * lex_context,
+            "candidate_x_names": float(bool(spans)) * p_names,
             # how often the sentence's own answer recurs across the retrieved passages
             "candidate_support": (sum(has(t, s.text[best[0]:best[1]].lower()) for t in passages_lower)
                                   / len(passages_lower)) if best else 0.0,
