@@ -1,7 +1,7 @@
 """Rules that keep a sentence about something else from answering: another reporting period (of the
-headline, or of a results table's section), an offer for an outcome, a story that never names the
-asked company; and what a results table's lines hold. Literal articles, HashEmbedder, `min_support` 0
-so that only the rule under test can refuse."""
+headline, or of a results table's section), an offer, a preview or a charge for an outcome, a story
+that never names the asked company; and what a results table's lines hold. Literal articles,
+HashEmbedder, `min_support` 0 so that only the rule under test can refuse."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def test_an_offer_does_not_answer_how_a_deal_ended():
     assert offered.grounded and "34 dlrs" in offered.text
     sold = run_extractive("At what price was Harper and Row finally sold?", hits_for(bid), min_support=0.0)
     assert not sold.grounded
+
+
+def test_a_preview_does_not_answer_who_won_nor_a_charge_what_sentence_was_given():
+    preview = Article(id="preview", title="Judges meet to pick Harbour prize winner",
+                      text="A panel of judges will decide the overall winner of the Harbour Book Prize "
+                           "on Tuesday. The shortlist was announced in January.")
+    result = Article(id="result", title="Sea Glass takes Harbour prize",
+                     text="The novel Sea Glass won the Harbour Book Prize on Tuesday. The judges praised "
+                          "its humour.")
+    question = "Which book won the Harbour Book Prize?"
+    assert not run_extractive(question, hits_for(preview), min_support=0.0).grounded
+    won = run_extractive(question, hits_for(result), min_support=0.0)
+    assert won.grounded and "Sea Glass" in won.text
+    trial = Article(id="trial", title="Trial of banker Juan Ortega opens",
+                    text="The trial of banker Juan Ortega, accused of misusing the bank's funds, has "
+                         "started in Madrid. Mr Ortega was charged in 2003.")
+    asked = "What sentence did Juan Ortega receive at the end of his trial?"
+    assert not run_extractive(asked, hits_for(trial), min_support=0.0).grounded
 
 
 def test_a_story_that_never_names_the_asked_company_does_not_answer_for_it():
