@@ -9,6 +9,7 @@ from test_answer_helpers import hits_for, run_extractive
 
 from rag.answer.answerhood import Corpus
 from rag.answer.extractive import unnamed_articles
+from rag.answer.outcome import UNSETTLED
 from rag.answer.question import analyse
 from rag.answer.support import hit_sentences
 from rag.types import Article
@@ -45,7 +46,8 @@ def test_a_preview_does_not_answer_who_won_nor_a_charge_what_sentence_was_given(
                      text="The novel Sea Glass won the Harbour Book Prize on Tuesday. The judges praised "
                           "its humour.")
     question = "Which book won the Harbour Book Prize?"
-    assert not run_extractive(question, hits_for(preview), min_support=0.0).grounded
+    previewed = run_extractive(question, hits_for(preview), min_support=0.0)
+    assert not previewed.grounded and previewed.warnings == [UNSETTLED]  # says why it refused
     won = run_extractive(question, hits_for(result), min_support=0.0)
     assert won.grounded and "Sea Glass" in won.text
     trial = Article(id="trial", title="Trial of banker Juan Ortega opens",

@@ -36,7 +36,7 @@ from rag.answer.candidates import answer_span, candidates
 from rag.answer.citations import Draft, citation_at
 from rag.answer.days import said_as_day
 from rag.answer.names import name_share, named_anywhere
-from rag.answer.outcome import asks_outcome, prospect_only
+from rag.answer.outcome import UNSETTLED, asks_outcome, prospect_only
 from rag.answer.periods import other_period, periods, section_of
 from rag.answer.question import QuestionFrame, known_words
 from rag.answer.support import Sentence, content_terms, hit_sentences
@@ -364,8 +364,9 @@ def extractive_answer(
     unsettled = asks_outcome(query) and allowed.any() and prospect_only(sentences[best].text)
     if p_answer < threshold or not allowed.any() or unsettled:  # not allowed: all about another time
         text, citations = refusal(sentences, scores)
+        why = [UNSETTLED] if unsettled and p_answer >= threshold else []  # the reader learns why
         yield text
-        yield Draft(text, citations, grounded=False, support=p_answer)
+        yield Draft(text, citations, grounded=False, warnings=why, support=p_answer)
         return
     scores = masked
     chosen = choose(query, frame, sentences, scores, vecs, settings.max_sentences)

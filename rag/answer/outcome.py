@@ -28,6 +28,9 @@ _PROSPECT = re.compile(r"\b(?:offer(?:s|ed|ing)?|bids?|bidding|propos(?:e|es|ed|
                        # or a start, a charge or a claim: the case or the contest is still open
                        r"begins?|began|started|under way|(?:is|are) being|arrested|charged|accused|"
                        r"alleg(?:e|es|ed|edly|ations?)|claims?|claimed)\b", re.I)
+# said with the refusal: the archive has the topic, and the reader should know what it lacks
+UNSETTLED = ("the closest passage tells of it before its outcome (an offer, a plan, a preview, a start or "
+             "a charge), and the question asks how it ended")
 
 
 def asks_outcome(question: str) -> bool:
