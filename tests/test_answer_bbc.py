@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer import answer_question
-from rag.answer.extractive import REFUSAL
+from rag.answer.citations import REFUSAL
 from rag.retrieval import Retriever
 from rag.settings import Settings
 

@@ -15,6 +15,7 @@ from test_answer_helpers import ListRetriever, check_answer, injection_article, 
 import rag.answer
 from rag import local_model
 from rag.answer import answer_question, local, stream_answer
+from rag.answer.citations import REFUSAL as NOT_COVERED
 from rag.answer.local_judge import JUDGED_OUT, JudgeModel, judge_model
 from rag.answer.local_prompt import REFUSAL, build_local_prompt, grammar
 from rag.cli import main as cli_main
@@ -166,7 +167,7 @@ def test_a_year_repeated_from_the_question_must_be_in_the_passage(retriever: Lis
     scripted(f"In 2019 the US, Germany and Britain will each contribute 1,000 soldiers. [{n}]")
     *_, result = local.local_answer(question, hits, retriever.store.embedder, local_settings().local)
     assert isinstance(result, local.LocalResult) and result.dropped
-    assert not result.draft.grounded and result.draft.text.startswith(local.NOT_COVERED)
+    assert not result.draft.grounded and result.draft.text.startswith(NOT_COVERED)
     assert any("states 2019" in w for w in result.draft.warnings)
 
 
@@ -176,7 +177,7 @@ def test_the_model_is_not_asked_when_the_quotes_do_not_answer(retriever: ListRet
     model = scripted("In 2019 the US, Germany and Britain will each contribute 1,000 soldiers. [1]")
     question = "How many soldiers will the US, Germany and Britain each contribute in 2019?"
     answer = answer_question(question, retriever, local_settings())
-    assert model.calls == [] and not answer.grounded and answer.text.startswith(local.NOT_COVERED)
+    assert model.calls == [] and not answer.grounded and answer.text.startswith(NOT_COVERED)
     assert answer.answerer.startswith("extractive (refused") and answer.citations
     check_answer(answer, retriever.store.article)
 
@@ -256,7 +257,7 @@ def test_the_judge_reads_the_quotes_and_its_no_is_a_refusal(retriever: ListRetri
     short = quoted.text.split(" [1]")[0]
     assert quoted.citations[0].quote == short and short in user["content"]
     assert not user["content"].startswith(f"<passage>\n{short}"), user["content"]
-    assert not answer.grounded and answer.text.startswith(local.NOT_COVERED) and answer.citations
+    assert not answer.grounded and answer.text.startswith(NOT_COVERED) and answer.citations
     assert answer.answerer == JUDGED_OUT
     assert any("judged that the best quotes do not answer" in w and "0.20" in w for w in answer.warnings)
     check_answer(answer, retriever.store.article)
@@ -290,7 +291,7 @@ def test_a_scripted_refusal_cites_the_closest_passages(retriever: ListRetriever,
     scripted(REFUSAL)  # the quotes were judged to answer; the model's refusal still stands
     answer = answer_question(QUESTION, retriever, local_settings())
     assert not answer.grounded and answer.answerer == "local"
-    assert answer.text.startswith(local.NOT_COVERED) and answer.citations
+    assert answer.text.startswith(NOT_COVERED) and answer.citations
     check_answer(answer, retriever.store.article)
 
 
@@ -330,12 +331,12 @@ def test_real_model_answers_with_verified_citations(real_retriever: ListRetrieve
 def test_real_model_refuses_what_the_passages_do_not_hold(real_retriever: ListRetriever) -> None:
     question = "Who won the 2004 Booker Prize?"
     answer = answer_question(question, real_retriever, local_settings())
-    assert not answer.grounded and answer.text.startswith(local.NOT_COVERED), answer.text
+    assert not answer.grounded and answer.text.startswith(NOT_COVERED), answer.text
     # and the model itself, shown the passages anyway, refuses rather than writes
     hits = real_retriever.search(question).hits
     *_, result = local.local_answer(question, hits, real_retriever.store.embedder, local_settings().local)
     assert isinstance(result, local.LocalResult) and not result.draft.grounded, result.draft.text
-    assert result.draft.text.startswith(local.NOT_COVERED)
+    assert result.draft.text.startswith(NOT_COVERED)
 
 
 @pytest.mark.slow

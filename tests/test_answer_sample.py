@@ -9,7 +9,7 @@ import pytest
 from test_answer_helpers import check_answer
 
 from rag.answer import answer_question, stream_answer
-from rag.answer.extractive import REFUSAL
+from rag.answer.citations import REFUSAL
 from rag.cli import main
 from rag.retrieval import Retriever
 from rag.types import Answer

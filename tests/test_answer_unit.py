@@ -15,8 +15,8 @@ from test_answer_helpers import (
     run_extractive,
 )
 
-from rag.answer.citations import UNSUPPORTED, citation_at, parse_markers, split_answer, verify
-from rag.answer.extractive import REFUSAL, choose, confirmed, select, short_answer
+from rag.answer.citations import REFUSAL, UNSUPPORTED, citation_at, parse_markers, split_answer, verify
+from rag.answer.extractive import choose, confirmed, select, short_answer
 from rag.answer.figures import figures, missing_figures
 from rag.answer.prompt import build_messages, neutralise, prompt_tokens, rewrite_messages
 from rag.answer.question import analyse

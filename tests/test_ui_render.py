@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
 
 import pytest
 
+from rag.answer.citations import refusal_text
 from rag.dates import parse_date
 from rag.types import Answer, Article, Citation, Filters, Hit, Passage
 from rag.ui import render
@@ -66,6 +68,14 @@ def test_final_answer_escapes_article_quotes() -> None:
     out = render.final_answer_html(ans, 0)
     assert all(bad not in out for bad in LIVE)
     assert out.count("cite-chip") == 1
+
+
+def test_a_refusal_is_not_called_ungrounded_and_an_unchecked_answer_is() -> None:
+    ans, _ = _answer()
+    refused = dataclasses.replace(ans, text=refusal_text(ans.citations), grounded=False)
+    assert "Not grounded" not in render.final_answer_html(refused, 0)  # it says itself what it lacks
+    unchecked = dataclasses.replace(ans, grounded=False)  # a written answer whose check failed
+    assert "Not grounded in the sources" in render.final_answer_html(unchecked, 0)
 
 
 def test_highlight_marks_exact_span_and_clamps() -> None:

@@ -37,6 +37,10 @@ MIN_CLAIM_SUPPORT = 0.30
 # "1." a sentence of its own; it is kept in the output, in front of its item, and left out of the
 # claim that is checked.
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
+# What an answer says when the archive does not cover the question (its closest passages follow), and
+# when nothing matched at all: every answerer's refusal, and what the UI recognises as one.
+REFUSAL = "The corpus does not appear to cover this question"
+NO_HITS = "No passages matched the question and filters, so there is nothing to answer from."
 
 
 @dataclass(frozen=True)
@@ -158,3 +162,25 @@ def verify(
     text = "".join(piece if piece.endswith("\n") or i == len(out) - 1 else piece + " "
                    for i, piece in enumerate(out))
     return Draft(text, citations, grounded, warnings, best_seen)
+
+
+def refusal_text(citations: Sequence[Citation]) -> str:
+    """The refusal, naming the closest passages it cites.
+
+    >>> refusal_text([])
+    'The corpus does not appear to cover this question.'
+    """
+    markers = [f"[{c.number}]" for c in citations]
+    if not markers:
+        return f"{REFUSAL}."
+    listed = markers[0] if len(markers) == 1 else ", ".join(markers[:-1]) + " and " + markers[-1]
+    return f"{REFUSAL}; the closest passages are {listed}."
+
+
+def is_refusal(text: str) -> bool:
+    """Whether an answer refuses: not grounded, and honestly so (the UI does not warn about it).
+
+    >>> is_refusal(refusal_text([])), is_refusal(NO_HITS), is_refusal("Foxx won [1].")
+    (True, True, False)
+    """
+    return text.startswith((REFUSAL, NO_HITS))

@@ -33,7 +33,7 @@ from rag.answer.answerhood import (
     load_model,
 )
 from rag.answer.candidates import answer_span, candidates
-from rag.answer.citations import Draft, citation_at
+from rag.answer.citations import NO_HITS, Draft, citation_at, refusal_text
 from rag.answer.days import said_as_day
 from rag.answer.names import name_share, named_anywhere
 from rag.answer.outcome import UNSETTLED, asks_outcome, prospect_only
@@ -47,8 +47,6 @@ from rag.retrieval.dedupe import mmr
 from rag.settings import AnswerSettings
 from rag.types import Citation, Hit
 
-REFUSAL = "The corpus does not appear to cover this question"
-NO_HITS = "No passages matched the question and filters, so there is nothing to answer from."
 # The first articles retrieved are read whole: the sentence that answers is often in a passage of
 # the right article that retrieval ranked lower (dev: the answer is among the candidates for 184 of
 # 197 factoid questions from the retrieved passages alone, 195 with the top two articles whole).
@@ -149,9 +147,7 @@ def refusal(sentences: Sequence[Sentence], scores: np.ndarray) -> tuple[str, lis
         return NO_HITS, []
     citations = [citation_at(n, sentences[i].passage, sentences[i].start, sentences[i].end)
                  for n, i in enumerate(closest, start=1)]
-    markers = [f"[{c.number}]" for c in citations]
-    listed = markers[0] if len(markers) == 1 else ", ".join(markers[:-1]) + " and " + markers[-1]
-    return f"{REFUSAL}; the closest passages are {listed}.", citations
+    return refusal_text(citations), citations
 
 
 def choose(query: str, frame: QuestionFrame, sentences: Sequence[Sentence], scores: np.ndarray,

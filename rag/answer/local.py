@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from rag.answer.candidates import candidates
-from rag.answer.citations import Draft, answer_lines, citation_at, verify
+from rag.answer.citations import Draft, answer_lines, citation_at, refusal_text, verify
 from rag.answer.local_judge import chatml, judge_messages
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
@@ -37,9 +37,7 @@ from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weight
 from rag.settings import LocalSettings
 from rag.types import Citation, Hit
 
-# What the reader sees when the model finds no answer in its passages; the closest ones follow.
-NOT_COVERED = "The corpus does not appear to cover this question"
-REFUSAL_SOURCES = 3
+REFUSAL_SOURCES = 3  # closest passages cited when the model finds no answer in its passages
 
 _models: dict[tuple[Any, ...], LocalModel] = {}
 _failures: dict[tuple[Any, ...], LocalModelUnavailable] = {}
@@ -212,11 +210,7 @@ def not_covered(query: str, hits: Sequence[Hit], embedder: Embedder) -> Draft:
         span = best_span(query, hit.passage, embedder, cache)
         if span is not None:
             citations.append(citation_at(len(citations) + 1, hit.passage, span.start, span.end))
-    markers = [f"[{c.number}]" for c in citations]
-    if not markers:
-        return Draft(f"{NOT_COVERED}.", [], grounded=False)
-    listed = markers[0] if len(markers) == 1 else ", ".join(markers[:-1]) + " and " + markers[-1]
-    return Draft(f"{NOT_COVERED}; the closest passages are {listed}.", citations, grounded=False)
+    return Draft(refusal_text(citations), citations, grounded=False)
 
 
 _NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’-]*[a-z][\w'’-]*|\b[A-Z]{2,}\b")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer import markers
+from rag.answer.citations import is_refusal
 from rag.answer.local_judge import JUDGED_OUT
 from rag.types import Answer, Article, Citation, Filters, Hit
 
@@ -160,7 +161,7 @@ def final_answer_html(answer: Answer, turn: int) -> str:
     quoted = quoted_spans(answer.text, [c.quote for c in answer.citations])
     body = answer_html(answer.text, turn, [c.number for c in answer.citations], quoted)
     extra = [f'<div class="a-warning">{md_esc(w)}</div>' for w in answer.warnings]
-    if not answer.grounded:
+    if not answer.grounded and not is_refusal(answer.text):  # a refusal says itself what it lacks
         extra.append('<div class="a-warning">Not grounded in the sources: treat with care.</div>')
     extra.append(f'<div class="a-by">{md_esc(answered_by(answer.answerer))}</div>')
     return body + "".join(extra)
