@@ -66,7 +66,6 @@ def test_top_k_orders_and_breaks_ties_by_row() -> None:
     assert top_k(scores, 10) == [(2, 5.0), (5, 3.0), (1, 2.0), (3, 2.0)]
 
 
-
 def test_a_question_finds_wire_copys_abbreviations(tmp_path) -> None:
     """A query is widened to wire copy's abbreviations of its words: "fourth quarter" finds the
     headline "4TH QTR NET", "International" finds "INT'L"; the index keeps the text's own words."""

@@ -41,6 +41,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 # when nothing matched at all: every answerer's refusal, and what the UI recognises as one.
 REFUSAL = "The corpus does not appear to cover this question"
 NO_HITS = "No passages matched the question and filters, so there is nothing to answer from."
+REFUSAL_SOURCES = 3  # the closest passages a refusal cites, for the reader to judge
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from rag.answer.answerhood import (
     load_model,
 )
 from rag.answer.candidates import answer_span, candidates
-from rag.answer.citations import NO_HITS, Draft, citation_at, refusal_text
+from rag.answer.citations import NO_HITS, REFUSAL_SOURCES, Draft, citation_at, refusal_text
 from rag.answer.days import said_as_day
 from rag.answer.names import name_share, named_anywhere
 from rag.answer.outcome import UNSETTLED, asks_outcome, prospect_only
@@ -58,7 +58,6 @@ REDUNDANT_COS = 0.85
 RELATIVE_CUT = 0.3
 # A factoid's second sentence (another answer, nearly as likely) must have this share of the best one's.
 SECOND_OPINION = 0.35
-REFUSAL_SOURCES = 3
 
 
 def select(probs: np.ndarray, vecs: np.ndarray, limit: int, floor: float,

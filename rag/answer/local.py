@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from rag.answer.candidates import candidates
-from rag.answer.citations import Draft, answer_lines, citation_at, refusal_text, verify
+from rag.answer.citations import REFUSAL_SOURCES, Draft, answer_lines, citation_at, refusal_text, verify
 from rag.answer.local_judge import chatml, judge_messages
 from rag.answer.local_prompt import REFUSAL, SYSTEM, LocalPrompt, build_local_prompt
 from rag.answer.markers import parse_markers, strip_markers
@@ -36,8 +36,6 @@ from rag.embedding import Embedder
 from rag.local_model import QWEN_1_5B, LocalModelUnavailable, model_file, weights_present
 from rag.settings import LocalSettings
 from rag.types import Citation, Hit
-
-REFUSAL_SOURCES = 3  # closest passages cited when the model finds no answer in its passages
 
 _models: dict[tuple[Any, ...], LocalModel] = {}
 _failures: dict[tuple[Any, ...], LocalModelUnavailable] = {}
